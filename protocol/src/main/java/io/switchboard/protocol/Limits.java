@@ -1,0 +1,29 @@
+package io.switchboard.protocol;
+
+import java.util.Optional;
+
+/** Limits that are part of the wire contract, shared by the service and its clients. */
+public final class Limits {
+  /** Most users one {@code POST /v1/messages} or {@code POST /v1/presence} may name. */
+  public static final int MAX_USERS_PER_REQUEST = 100;
+  /** Longest user id, in UTF-16 chars. */
+  public static final int MAX_USER_ID_LENGTH = 256;
+
+  private Limits() {}
+
+  /** Why {@code userId} is not acceptable, or empty when it is. */
+  public static Optional<String> userIdProblem(String userId) {
+    if (userId == null || userId.isEmpty()) {
+      return Optional.of("user id must not be empty");
+    }
+    if (userId.length() > MAX_USER_ID_LENGTH) {
+      return Optional.of("user id is longer than " + MAX_USER_ID_LENGTH + " characters");
+    }
+    for (int i = 0; i < userId.length(); i++) {
+      if (Character.isISOControl(userId.charAt(i))) {
+        return Optional.of("user id must not contain control characters");
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,50 @@
+package io.switchboard;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+
+/** {@code java -jar switchboard.jar}: starts one node from the environment and reference.conf. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    // In a real process a node that leaves the cluster (downed, or SIGTERM) must end its JVM.
+    Switchboard node =
+        Switchboard.start(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
+    if (node.usesDevSecrets()) {
+      printDevBanner(node);
+    }
+  }
+
+  private static void printDevBanner(Switchboard node) {
+    String user = node.settings().auth().devUser();
+    String token = node.tokenFor(user, Duration.ofHours(24));
+    boolean tls = node.settings().tls().enabled();
+    String scheme = tls ? "wss" : "ws";
+    String wss = scheme + "://localhost:" + node.wssPort() + node.settings().wss().path();
+    String api = "http://localhost:" + node.apiPort();
+    String banner =
+        String.join(
+            "\n",
+            "",
+            "================ Switchboard dev node ================",
+            "API key:        " + node.apiKey(),
+            "Token (" + user + ", 24h): " + token,
+            "WebSocket:      " + wss + "?token=" + token,
+            tls
+                ? "Dev TLS certificate: " + node.settings().tls().devCertDir() + "/cert.pem"
+                    + " (self-signed: trust it in your client)"
+                : "TLS is off",
+            "",
+            "Send the demo user a message:",
+            "  curl -s -H 'Authorization: Bearer " + node.apiKey() + "' \\",
+            "       -H 'Content-Type: application/json' -d '{\"hello\":\"world\"}' \\",
+            "       " + api + "/v1/users/" + user + "/messages",
+            "Is the demo user online?",
+            "  curl -s -H 'Authorization: Bearer " + node.apiKey() + "' " + api + "/v1/users/" + user
+                + "/presence",
+            "=======================================================",
+            "");
+    System.out.println(banner);
+  }
+}

@@ -1,0 +1,385 @@
+package io.switchboard;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.netty.handler.ssl.SslContext;
+import io.switchboard.api.ApiRoutes;
+import io.switchboard.auth.ApiKeys;
+import io.switchboard.auth.DevTokens;
+import io.switchboard.auth.TokenVerifier;
+import io.switchboard.config.SwitchboardSettings;
+import io.switchboard.connection.ConnectionActor;
+import io.switchboard.connection.ConnectionRegistry;
+import io.switchboard.connection.OutboundMessage;
+import io.switchboard.connection.WebSocketServer;
+import io.switchboard.presence.PresenceEventHub;
+import io.switchboard.presence.PresenceListener;
+import io.switchboard.presence.UserPresence;
+import io.switchboard.protocol.CloseCodes;
+import io.switchboard.protocol.Limits;
+import io.switchboard.protocol.Presence;
+import io.switchboard.tls.ServerTls;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Switchboard node, and the in-node Java API: the same operations as the internal HTTP API
+ * ({@link #send}, {@link #to}, {@link #isOnline}, {@link #presence}, {@link #closeConnections},
+ * {@link #presenceListener}). Any node reaches any user: every operation goes through the user's
+ * sharded {@link UserPresence} entity, wherever it lives.
+ *
+ * <p>{@link #close()} (or SIGTERM, through Pekko's Coordinated Shutdown) stops accepting sockets,
+ * closes this node's sockets with 1001, hands its shards over and leaves the cluster.
+ */
+public final class Switchboard implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
+
+  private final SwitchboardSettings settings;
+  private final ActorSystem<Void> system;
+  private final ClusterSharding sharding;
+  private final PresenceEventHub hub;
+  private final ConnectionRegistry registry = new ConnectionRegistry();
+  private final String node;
+  private final String jwtSecret;
+  private final List<String> apiKeys;
+  private final boolean devSecrets;
+  private final WebSocketServer wss;
+  private final int wssPort;
+  private final ServerBinding api;
+  private volatile boolean shuttingDown;
+
+  /** Starts a node with {@code config} (the application's config, with Switchboard's defaults below). */
+  public static Switchboard start(Config config) {
+    return new Switchboard(
+        config
+            .withFallback(ConfigFactory.parseResources("switchboard-pekko.conf"))
+            .withFallback(ConfigFactory.load())
+            .resolve());
+  }
+
+  /** Starts a node from the default configuration (reference.conf, application.conf, environment). */
+  public static Switchboard start() {
+    return start(ConfigFactory.empty());
+  }
+
+  private Switchboard(Config config) {
+    settings = SwitchboardSettings.from(config);
+    node = settings.cluster().host() + ":" + settings.cluster().port();
+    boolean devSecret = settings.auth().jwtSecret().isEmpty();
+    jwtSecret = devSecret ? DevTokens.randomSecret(32) : settings.auth().jwtSecret();
+    boolean devKey = settings.api().keys().isEmpty();
+    apiKeys = devKey ? List.of(DevTokens.randomSecret(24)) : settings.api().keys();
+    devSecrets = devSecret || devKey;
+    TokenVerifier verifier = new TokenVerifier(jwtSecret, settings.auth().clockSkew());
+    SslContext tls = ServerTls.context(settings.tls());
+
+    hub = new PresenceEventHub();
+    CompletableFuture<Void> started = new CompletableFuture<>();
+    system =
+        ActorSystem.create(
+            Guardian.create(hub, settings.presence().passivateAfter(), started),
+            settings.clusterName(),
+            pekkoConfig(settings).withFallback(config));
+    try {
+      started.get(30, TimeUnit.SECONDS);
+      sharding = ClusterSharding.get(system);
+      join();
+
+      wss =
+          new WebSocketServer(
+              settings.wss(),
+              tls,
+              verifier,
+              settings.auth().allowAnonymous(),
+              (connectionId, user, socket) ->
+                  system.systemActorOf(
+                      ConnectionActor.create(
+                          connectionId,
+                          node,
+                          user,
+                          socket,
+                          user == null ? null : entity(user.id()),
+                          settings.presence().registerRetry(),
+                          registry),
+                      "connection-" + connectionId,
+                      Props.empty()));
+      wssPort = wss.start();
+      api =
+          Http.get(system)
+              .newServerAt(settings.api().host(), settings.api().port())
+              .bind(new ApiRoutes(this, new ApiKeys(apiKeys), settings.api(), system).route())
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("Switchboard failed to start: " + e.getMessage(), e);
+    }
+    if (devSecret) {
+      log.warn("JWT_SECRET is not set: made a random one for this process (tokens work on this node only)");
+    }
+    if (devKey) {
+      log.warn("API_KEY is not set: made a random one for this process");
+    }
+    addShutdownTasks();
+    log.info(
+        "Switchboard node {} started: {}://{}:{}{} and API http://{}:{}",
+        node,
+        tls == null ? "ws" : "wss",
+        settings.wss().host(),
+        wssPort,
+        settings.wss().path(),
+        settings.api().host(),
+        apiPort());
+  }
+
+  /** Pekko settings that follow from Switchboard's own (so there is one place to set each). */
+  private static Config pekkoConfig(SwitchboardSettings s) {
+    SwitchboardSettings.Cluster c = s.cluster();
+    Map<String, Object> values = new HashMap<>();
+    values.put("pekko.remote.artery.canonical.hostname", c.host());
+    values.put("pekko.remote.artery.canonical.port", c.port());
+    values.put("pekko.remote.artery.bind.hostname", c.bindHost().isEmpty() ? c.host() : c.bindHost());
+    values.put("pekko.remote.artery.bind.port", c.port());
+    values.put(
+        "pekko.cluster.split-brain-resolver.stable-after", c.downUnreachableAfter().toMillis() + "ms");
+    // The API's routes enforce api.max-body-size themselves, so that the answer is a JSON 413.
+    values.put("pekko.http.server.parsing.max-content-length", "infinite");
+    values.put(
+        "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+        s.drainTimeout().plusSeconds(2).toMillis() + "ms");
+    return ConfigFactory.parseMap(values);
+  }
+
+  private void join() {
+    Cluster cluster = Cluster.get(system);
+    List<Address> seeds = new ArrayList<>();
+    for (String seed : settings.cluster().seedNodes()) {
+      int colon = seed.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException("SEED_NODES entries are host:port, got '" + seed + "'");
+      }
+      seeds.add(
+          new Address(
+              "pekko",
+              settings.clusterName(),
+              seed.substring(0, colon),
+              Integer.parseInt(seed.substring(colon + 1))));
+    }
+    if (seeds.isEmpty()) {
+      seeds.add(cluster.selfMember().address());
+    }
+    cluster.manager().tell(new JoinSeedNodes(seeds));
+  }
+
+  private void addShutdownTasks() {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "switchboard-not-ready",
+        () -> {
+          shuttingDown = true;
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "switchboard-stop-accepting",
+        () -> {
+          wss.stopAccepting();
+          return api.unbind();
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "switchboard-close-sockets",
+        () ->
+            registry
+                .closeAll(CloseCodes.GOING_AWAY, "going away", settings.drainTimeout())
+                .thenApply(done -> Done.getInstance()));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceStop(),
+        "switchboard-stop-io",
+        () -> {
+          wss.close();
+          return api.terminate(Duration.ofSeconds(2)).thenApply(terminated -> Done.getInstance());
+        });
+  }
+
+  private EntityRef<UserPresence.Command> entity(String userId) {
+    return sharding.entityRefFor(UserPresence.TYPE_KEY, userId);
+  }
+
+  private static String requireValidUserId(String userId) {
+    Limits.userIdProblem(userId)
+        .ifPresent(
+            problem -> {
+              throw new IllegalArgumentException(problem);
+            });
+    return userId;
+  }
+
+  private Duration askTimeout() {
+    return settings.api().askTimeout();
+  }
+
+  /**
+   * Sends {@code message} to every connection of {@code userId}: a {@code String} as text, a
+   * {@code byte[]} as binary, anything else as JSON. Completes with the number of connections it was
+   * handed to (0 when the user is offline).
+   */
+  public CompletionStage<Integer> send(String userId, Object message) {
+    OutboundMessage outbound = OutboundMessage.of(message);
+    return entity(requireValidUserId(userId))
+        .ask(
+            (org.apache.pekko.actor.typed.ActorRef<UserPresence.Delivered> replyTo) ->
+                new UserPresence.SendToUser(outbound, replyTo),
+            askTimeout())
+        .thenApply(UserPresence.Delivered::connections);
+  }
+
+  /** The model's {@code to(userIds).send(message)}: up to {@value Limits#MAX_USERS_PER_REQUEST} users. */
+  public Recipients to(Collection<String> userIds) {
+    if (userIds.size() > Limits.MAX_USERS_PER_REQUEST) {
+      throw new IllegalArgumentException(
+          "at most " + Limits.MAX_USERS_PER_REQUEST + " users per send, got " + userIds.size());
+    }
+    userIds.forEach(Switchboard::requireValidUserId);
+    return new Recipients(List.copyOf(new LinkedHashSet<>(userIds)));
+  }
+
+  /** Recipients of one send, distinct and in the order given. */
+  public final class Recipients {
+    private final List<String> userIds;
+
+    private Recipients(List<String> userIds) {
+      this.userIds = userIds;
+    }
+
+    /** Completes with each user's delivery count, in the order the users were given. */
+    public CompletionStage<Map<String, Integer>> send(Object message) {
+      OutboundMessage outbound = OutboundMessage.of(message);
+      List<CompletableFuture<Integer>> counts = new ArrayList<>(userIds.size());
+      for (String userId : userIds) {
+        counts.add(Switchboard.this.send(userId, outbound).toCompletableFuture());
+      }
+      return CompletableFuture.allOf(counts.toArray(CompletableFuture[]::new))
+          .thenApply(
+              all -> {
+                Map<String, Integer> result = new LinkedHashMap<>();
+                for (int i = 0; i < userIds.size(); i++) {
+                  result.put(userIds.get(i), counts.get(i).join());
+                }
+                return result;
+              });
+    }
+  }
+
+  /** The user's open connections, oldest first. */
+  public CompletionStage<Presence> presence(String userId) {
+    return entity(requireValidUserId(userId))
+        .ask(
+            (org.apache.pekko.actor.typed.ActorRef<UserPresence.Snapshot> replyTo) ->
+                new UserPresence.GetPresence(replyTo),
+            askTimeout())
+        .thenApply(
+            snapshot ->
+                new Presence(userId, !snapshot.connections().isEmpty(), snapshot.connections()));
+  }
+
+  public CompletionStage<Boolean> isOnline(String userId) {
+    return presence(userId).thenApply(Presence::online);
+  }
+
+  /** Closes every connection of the user with 4000 and {@code reason}; completes with how many. */
+  public CompletionStage<Integer> closeConnections(String userId, String reason) {
+    return entity(requireValidUserId(userId))
+        .ask(
+            (org.apache.pekko.actor.typed.ActorRef<UserPresence.Closed> replyTo) ->
+                new UserPresence.CloseConnections(CloseCodes.CLOSED_BY_APP, reason, replyTo),
+            askTimeout())
+        .thenApply(UserPresence.Closed::connections);
+  }
+
+  /** Adds a listener for every presence event of the cluster, as this node receives them. */
+  public PresenceListener.Registration presenceListener(PresenceListener listener) {
+    return hub.add(listener);
+  }
+
+  /** Ready for traffic: a cluster member that is Up, with sharding started, and not shutting down. */
+  public boolean isReady() {
+    return !shuttingDown
+        && Cluster.get(system).selfMember().status().equals(MemberStatus.up());
+  }
+
+  /** This node's name in presence answers: the cluster host and port. */
+  public String node() {
+    return node;
+  }
+
+  public int wssPort() {
+    return wssPort;
+  }
+
+  public int apiPort() {
+    return api.localAddress().getPort();
+  }
+
+  /** Sockets open on this node. */
+  public int connectionCount() {
+    return registry.size();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** True when the JWT secret or the API key was made up at start (a dev node). */
+  public boolean usesDevSecrets() {
+    return devSecrets;
+  }
+
+  /** A token for {@code userId} signed with this node's JWT secret (for the dev banner and tests). */
+  public String tokenFor(String userId, Duration ttl) {
+    return DevTokens.sign(jwtSecret, userId, ttl);
+  }
+
+  /** The first API key (for the dev banner). */
+  public String apiKey() {
+    return apiKeys.get(0);
+  }
+
+  public SwitchboardSettings settings() {
+    return settings;
+  }
+
+  /** Runs Coordinated Shutdown (as SIGTERM does) and waits for the node to stop. */
+  @Override
+  public void close() {
+    CoordinatedShutdown.get(system)
+        .runAll(CoordinatedShutdown.unknownReason())
+        .toCompletableFuture()
+        .join();
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+}

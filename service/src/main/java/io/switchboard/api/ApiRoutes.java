@@ -1,0 +1,465 @@
+package io.switchboard.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.Switchboard;
+import io.switchboard.auth.ApiKeys;
+import io.switchboard.config.SwitchboardSettings;
+import io.switchboard.connection.OutboundMessage;
+import io.switchboard.presence.PresenceListener;
+import io.switchboard.protocol.ApiError;
+import io.switchboard.protocol.ConnectionsClosed;
+import io.switchboard.protocol.Delivery;
+import io.switchboard.protocol.Limits;
+import io.switchboard.protocol.MultiSendRequest;
+import io.switchboard.protocol.MultiSendResponse;
+import io.switchboard.protocol.Presence;
+import io.switchboard.protocol.PresenceEvent;
+import io.switchboard.protocol.PresenceList;
+import io.switchboard.protocol.PresenceQuery;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The internal HTTP API for the app's backend and jobs (documented in {@code protocol/openapi.yaml}).
+ * Every route but {@code /health} needs {@code Authorization: Bearer API_KEY}. Every error is a JSON
+ * {@link ApiError} with the matching status; a request never gets a 500 for bad input.
+ */
+public final class ApiRoutes extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Switchboard switchboard;
+  private final ApiKeys keys;
+  private final SwitchboardSettings.Api settings;
+  private final ActorSystem<?> system;
+
+  public ApiRoutes(
+      Switchboard switchboard, ApiKeys keys, SwitchboardSettings.Api settings, ActorSystem<?> system) {
+    this.switchboard = switchboard;
+    this.keys = keys;
+    this.settings = settings;
+    this.system = system;
+  }
+
+  public Route route() {
+    return handleExceptions(
+        exceptions(),
+        () ->
+            handleRejections(
+                rejections(),
+                () ->
+                    concat(
+                        pathPrefix("health", this::health),
+                        pathPrefix("v1", () -> authorized(this::v1)))));
+  }
+
+  private Route health() {
+    return concat(
+        path("live", () -> get(() -> json(StatusCodes.OK, Map.of("status", "live")))),
+        path(
+            "ready",
+            () ->
+                get(
+                    () ->
+                        switchboard.isReady()
+                            ? json(StatusCodes.OK, Map.of("status", "ready"))
+                            : error(
+                                StatusCodes.SERVICE_UNAVAILABLE,
+                                "node is not ready (joining the cluster or shutting down)",
+                                "not_ready"))));
+  }
+
+  private Route v1() {
+    return concat(
+        pathPrefix(
+            "users",
+            () ->
+                concat(
+                    pathPrefix(PathMatchers.segment(), this::user),
+                    // "/v1/users//messages", "/v1/users/": the id is empty
+                    pathPrefix(PathMatchers.slash(), this::emptyUserId),
+                    pathSingleSlash(this::emptyUserId))),
+        path("messages", () -> post(this::sendMany)),
+        path("presence", () -> post(this::presenceMany)),
+        path("events", () -> get(this::events)));
+  }
+
+  private Route emptyUserId() {
+    return error(StatusCodes.BAD_REQUEST, "user id must not be empty", "invalid_user_id");
+  }
+
+  private Route user(String userId) {
+    Optional<String> problem = Limits.userIdProblem(userId);
+    if (problem.isPresent()) {
+      return error(StatusCodes.BAD_REQUEST, problem.get(), "invalid_user_id");
+    }
+    return concat(
+        path("messages", () -> post(() -> sendToUser(userId))),
+        path("presence", () -> get(() -> presence(userId))),
+        path("connections", () -> delete(() -> closeConnections(userId))));
+  }
+
+  private Route authorized(Supplier<Route> inner) {
+    return optionalHeaderValueByName(
+        "Authorization",
+        header -> {
+          if (header.isEmpty()) {
+            return respondWithHeader(
+                WWWAuthenticate.create(HttpChallenge.create("Bearer", "switchboard")),
+                () -> error(StatusCodes.UNAUTHORIZED, "missing API key", "unauthorized"));
+          }
+          String value = header.get();
+          if (!value.regionMatches(true, 0, "Bearer ", 0, 7)
+              || !keys.accepts(value.substring(7).trim())) {
+            return error(StatusCodes.FORBIDDEN, "invalid API key", "forbidden");
+          }
+          return inner.get();
+        });
+  }
+
+  // --- sends ---------------------------------------------------------------------------------
+
+  private Route sendToUser(String userId) {
+    return body(
+        entity -> {
+          MediaType media = entity.getContentType().mediaType();
+          OutboundMessage message;
+          if (media.equals(MediaTypes.APPLICATION_JSON)) {
+            Optional<JsonNode> value = parseJson(entity);
+            if (value.isEmpty()) {
+              return error(StatusCodes.BAD_REQUEST, "body is not valid JSON", "invalid_json");
+            }
+            message = OutboundMessage.json(value.get());
+          } else if (media.equals(MediaTypes.TEXT_PLAIN)) {
+            message = OutboundMessage.text(entity.getData().utf8String());
+          } else if (media.equals(MediaTypes.APPLICATION_OCTET_STREAM)) {
+            message = OutboundMessage.binary(entity.getData().toArray());
+          } else {
+            return error(
+                StatusCodes.BAD_REQUEST,
+                "Content-Type must be application/json, text/plain or application/octet-stream",
+                "unsupported_content_type");
+          }
+          return answer(
+              switchboard.send(userId, message), delivered -> new Delivery(userId, delivered));
+        });
+  }
+
+  private Route sendMany() {
+    return jsonBody(
+        MultiSendRequest.class,
+        request -> {
+          Optional<String> problem = usersProblem(request.to(), "to");
+          if (problem.isPresent()) {
+            return error(StatusCodes.BAD_REQUEST, problem.get(), "invalid_recipients");
+          }
+          int forms =
+              (request.message() != null ? 1 : 0)
+                  + (request.text() != null ? 1 : 0)
+                  + (request.binary() != null ? 1 : 0);
+          if (forms != 1) {
+            return error(
+                StatusCodes.BAD_REQUEST,
+                "exactly one of message (JSON), text or binary (base64) must be given",
+                "invalid_message");
+          }
+          OutboundMessage message;
+          if (request.message() != null) {
+            message = OutboundMessage.json(request.message());
+          } else if (request.text() != null) {
+            message = OutboundMessage.text(request.text());
+          } else {
+            try {
+              message = OutboundMessage.binary(Base64.getDecoder().decode(request.binary()));
+            } catch (IllegalArgumentException e) {
+              return error(StatusCodes.BAD_REQUEST, "binary is not valid base64", "invalid_message");
+            }
+          }
+          return answer(
+              switchboard.to(request.to()).send(message),
+              counts -> {
+                List<Delivery> results = new ArrayList<>(counts.size());
+                counts.forEach((user, n) -> results.add(new Delivery(user, n)));
+                return new MultiSendResponse(
+                    results, counts.values().stream().mapToInt(Integer::intValue).sum());
+              });
+        });
+  }
+
+  // --- presence ------------------------------------------------------------------------------
+
+  private Route presence(String userId) {
+    return answer(switchboard.presence(userId), p -> p);
+  }
+
+  private Route presenceMany() {
+    return jsonBody(
+        PresenceQuery.class,
+        query -> {
+          Optional<String> problem = usersProblem(query.users(), "users");
+          if (problem.isPresent()) {
+            return error(StatusCodes.BAD_REQUEST, problem.get(), "invalid_users");
+          }
+          List<CompletableFuture<Presence>> answers = new ArrayList<>();
+          for (String user : new LinkedHashSet<>(query.users())) {
+            answers.add(switchboard.presence(user).toCompletableFuture());
+          }
+          CompletionStage<PresenceList> all =
+              CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      done -> new PresenceList(answers.stream().map(CompletableFuture::join).toList()));
+          return answer(all, list -> list);
+        });
+  }
+
+  private Route closeConnections(String userId) {
+    return answer(
+        switchboard.closeConnections(userId, "closed by the application"),
+        closed -> new ConnectionsClosed(userId, closed));
+  }
+
+  // --- events --------------------------------------------------------------------------------
+
+  private Route events() {
+    Source<ServerSentEvent, NotUsed> events =
+        Source.<ServerSentEvent>queue(settings.eventsBuffer())
+            .mapMaterializedValue(this::subscribe)
+            .watchTermination(
+                (registration, done) -> {
+                  done.whenComplete((d, e) -> registration.close());
+                  return NotUsed.getInstance();
+                })
+            .keepAlive(settings.eventsHeartbeat(), ServerSentEvent::heartbeat);
+    return completeOK(events, EventStreamMarshalling.toEventStream());
+  }
+
+  private PresenceListener.Registration subscribe(BoundedSourceQueue<ServerSentEvent> queue) {
+    return switchboard.presenceListener(
+        event -> {
+          QueueOfferResult result = queue.offer(sse(event));
+          if (!result.equals(QueueOfferResult.enqueued())) {
+            // A reader this far behind gets its stream ended; it reconnects and reads presence anew.
+            queue.complete();
+          }
+        });
+  }
+
+  private static ServerSentEvent sse(PresenceEvent event) {
+    try {
+      return ServerSentEvent.create(JSON.writeValueAsString(event), Optional.empty(),
+          Optional.of(event.id()), java.util.OptionalInt.empty());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- plumbing ------------------------------------------------------------------------------
+
+  private Route body(Function<HttpEntity.Strict, Route> inner) {
+    return extractStrictEntity(settings.askTimeout(), settings.maxBodySize(), inner);
+  }
+
+  private <T> Route jsonBody(Class<T> type, Function<T, Route> inner) {
+    return body(
+        entity -> {
+          if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+            return error(
+                StatusCodes.BAD_REQUEST, "Content-Type must be application/json",
+                "unsupported_content_type");
+          }
+          T value;
+          try {
+            value = JSON.readValue(entity.getData().toArray(), type);
+          } catch (IOException e) {
+            return error(StatusCodes.BAD_REQUEST, "body is not valid JSON for this route: "
+                + firstLine(e.getMessage()), "invalid_json");
+          }
+          if (value == null) {
+            return error(StatusCodes.BAD_REQUEST, "body must be a JSON object", "invalid_json");
+          }
+          return inner.apply(value);
+        });
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+
+  private static Optional<JsonNode> parseJson(HttpEntity.Strict entity) {
+    try {
+      JsonNode value = JSON.readTree(entity.getData().toArray());
+      return value == null || value.isMissingNode() ? Optional.empty() : Optional.of(value);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<String> usersProblem(List<String> users, String field) {
+    if (users == null || users.isEmpty()) {
+      return Optional.of(field + " must be a non-empty array of user ids");
+    }
+    if (users.size() > Limits.MAX_USERS_PER_REQUEST) {
+      return Optional.of(
+          "at most " + Limits.MAX_USERS_PER_REQUEST + " users per request, got " + users.size());
+    }
+    for (String user : users) {
+      Optional<String> problem = Limits.userIdProblem(user);
+      if (problem.isPresent()) {
+        return problem;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Completes with {@code view} of the answer, or 503 when the cluster did not answer in time. */
+  private <T> Route answer(CompletionStage<T> stage, Function<T, Object> view) {
+    return onComplete(
+        stage,
+        result -> {
+          if (result.isSuccess()) {
+            return json(StatusCodes.OK, view.apply(result.get()));
+          }
+          log.warn("API request failed: {}", result.failed().get().toString());
+          return error(
+              StatusCodes.SERVICE_UNAVAILABLE,
+              "the cluster did not answer in time; the operation may or may not have happened",
+              "unavailable");
+        });
+  }
+
+  private Route json(StatusCode status, Object body) {
+    return complete(response(status, body));
+  }
+
+  private Route error(StatusCode status, String message, String code) {
+    return json(status, new ApiError(message, code));
+  }
+
+  private static HttpResponse response(StatusCode status, Object body) {
+    try {
+      return HttpResponse.create()
+          .withStatus(status)
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Pekko's own rejections (404, 405, ...) with their statuses, as JSON errors. */
+  private static RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              String text =
+                  response.entity() instanceof HttpEntity.Strict strict
+                      ? strict.getData().utf8String()
+                      : response.status().reason();
+              return response.withEntity(
+                  HttpEntities.create(
+                      ContentTypes.APPLICATION_JSON, toBytes(new ApiError(text, code(response.status())))));
+            });
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(EntityStreamSizeException.class, e -> bodyTooLarge())
+        .match(
+            EntityStreamException.class,
+            e ->
+                e.info().summary().startsWith("Request too large")
+                    ? bodyTooLarge()
+                    : completeWith(
+                        response(
+                            StatusCodes.BAD_REQUEST,
+                            new ApiError("could not read the request body", "bad_request"))))
+        .match(
+            IllegalRequestException.class,
+            e ->
+                e.info().summary().startsWith("Request too large")
+                    ? bodyTooLarge()
+                    : completeWith(
+                        response(e.status(), new ApiError(e.info().summary(), code(e.status())))))
+        .match(
+            IllegalArgumentException.class,
+            e ->
+                completeWith(
+                    response(StatusCodes.BAD_REQUEST, new ApiError(e.getMessage(), "bad_request"))))
+        .match(
+            RuntimeException.class,
+            e -> {
+              log.error("API route failed", e);
+              return completeWith(
+                  response(
+                      StatusCodes.INTERNAL_SERVER_ERROR,
+                      new ApiError("internal error", "internal_error")));
+            })
+        .build();
+  }
+
+  private Route bodyTooLarge() {
+    return completeWith(
+        response(
+            StatusCodes.PAYLOAD_TOO_LARGE,
+            new ApiError(
+                "request body is larger than " + settings.maxBodySize() + " bytes",
+                "body_too_large")));
+  }
+
+  private Route completeWith(HttpResponse response) {
+    return complete(response);
+  }
+
+  private static String code(StatusCode status) {
+    return status.reason().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
+  }
+
+  private static byte[] toBytes(Object value) {
+    try {
+      return JSON.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.switchboard.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Typed view of the {@code switchboard} section of the configuration. Read once at start; every field
+ * has its default and comment in {@code reference.conf}.
+ */
+public record SwitchboardSettings(
+    String clusterName,
+    Cluster cluster,
+    Wss wss,
+    Tls tls,
+    Auth auth,
+    Api api,
+    PresenceSettings presence,
+    Duration drainTimeout) {
+
+  public record Cluster(
+      String host, int port, String bindHost, List<String> seedNodes, Duration downUnreachableAfter) {}
+
+  public record Wss(
+      String host,
+      int port,
+      String path,
+      Duration pingInterval,
+      Duration idleTimeout,
+      Duration handshakeTimeout,
+      int maxMessageSize,
+      int outgoingBufferLimit,
+      int ioThreads) {}
+
+  public record Tls(
+      boolean enabled,
+      String certFile,
+      String keyFile,
+      String keystoreFile,
+      String keystorePassword,
+      String devCertDir) {}
+
+  public record Auth(String jwtSecret, Duration clockSkew, boolean allowAnonymous, String devUser) {}
+
+  public record Api(
+      String host,
+      int port,
+      List<String> keys,
+      Duration askTimeout,
+      long maxBodySize,
+      Duration eventsHeartbeat,
+      int eventsBuffer) {}
+
+  public record PresenceSettings(Duration passivateAfter, Duration registerRetry) {}
+
+  public static SwitchboardSettings from(Config root) {
+    Config c = root.getConfig("switchboard");
+    Config cl = c.getConfig("cluster");
+    Config ws = c.getConfig("wss");
+    Config tls = c.getConfig("tls");
+    Config auth = c.getConfig("auth");
+    Config api = c.getConfig("api");
+    Config presence = c.getConfig("presence");
+    return new SwitchboardSettings(
+        c.getString("cluster-name"),
+        new Cluster(
+            cl.getString("host"),
+            cl.getInt("port"),
+            cl.getString("bind-host"),
+            commaList(cl.getString("seed-nodes")),
+            cl.getDuration("down-unreachable-after")),
+        new Wss(
+            ws.getString("host"),
+            ws.getInt("port"),
+            ws.getString("path"),
+            ws.getDuration("ping-interval"),
+            ws.getDuration("idle-timeout"),
+            ws.getDuration("handshake-timeout"),
+            Math.toIntExact(ws.getBytes("max-message-size")),
+            Math.toIntExact(ws.getBytes("outgoing-buffer-limit")),
+            ws.getInt("io-threads")),
+        new Tls(
+            tls.getBoolean("enabled"),
+            tls.getString("cert-file"),
+            tls.getString("key-file"),
+            tls.getString("keystore-file"),
+            tls.getString("keystore-password"),
+            tls.getString("dev-cert-dir")),
+        new Auth(
+            auth.getString("jwt-secret"),
+            auth.getDuration("clock-skew"),
+            auth.getBoolean("allow-anonymous"),
+            auth.getString("dev-user")),
+        new Api(
+            api.getString("host"),
+            api.getInt("port"),
+            commaList(api.getString("keys")),
+            api.getDuration("ask-timeout"),
+            api.getBytes("max-body-size"),
+            api.getDuration("events-heartbeat"),
+            api.getInt("events-buffer")),
+        new PresenceSettings(
+            presence.getDuration("passivate-after"), presence.getDuration("register-retry")),
+        c.getDuration("shutdown.drain-timeout"));
+  }
+
+  private static List<String> commaList(String value) {
+    return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+}

@@ -1,0 +1,68 @@
+package io.switchboard.connection;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A {@link Socket} over a Netty channel. The channel's write-buffer high-water mark is the connection's
+ * outgoing limit: past it {@link #send} answers false instead of queueing more.
+ */
+final class NettySocket implements Socket {
+  /** RFC 6455: the close reason fits in a control frame's 125 bytes, after the 2-byte code. */
+  private static final int MAX_REASON_BYTES = 123;
+
+  private final Channel channel;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  NettySocket(Channel channel) {
+    this.channel = channel;
+  }
+
+  @Override
+  public boolean send(OutboundMessage message) {
+    if (closed.get() || !channel.isActive() || !channel.isWritable()) {
+      return false;
+    }
+    channel.writeAndFlush(frame(message), channel.voidPromise());
+    return true;
+  }
+
+  private static WebSocketFrame frame(OutboundMessage message) {
+    return switch (message.kind()) {
+      case JSON, TEXT -> new TextWebSocketFrame(message.text());
+      case BINARY -> new BinaryWebSocketFrame(Unpooled.wrappedBuffer(message.bytes()));
+    };
+  }
+
+  @Override
+  public void close(int code, String reason) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (channel.isActive()) {
+      channel
+          .writeAndFlush(new CloseWebSocketFrame(code, truncate(reason)))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private static String truncate(String reason) {
+    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_REASON_BYTES) {
+      return reason;
+    }
+    String cut = new String(bytes, 0, MAX_REASON_BYTES, StandardCharsets.UTF_8);
+    // A multi-byte character cut in half decodes to U+FFFD (3 bytes); drop it.
+    while (cut.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES || cut.endsWith("\uFFFD")) {
+      cut = cut.substring(0, cut.length() - 1);
+    }
+    return cut;
+  }
+}

@@ -1,0 +1,14 @@
+package io.switchboard.connection;
+
+/**
+ * The one thing a {@link ConnectionActor} knows of its transport. Implementations are thread-safe and
+ * never block; the WebSocket library behind them can change without touching presence or routing.
+ */
+public interface Socket {
+
+  /** Queues a message for the client; false when the socket is closed or its outgoing buffer is full. */
+  boolean send(OutboundMessage message);
+
+  /** Sends a close frame with {@code code} and {@code reason}, then closes the socket. Idempotent. */
+  void close(int code, String reason);
+}

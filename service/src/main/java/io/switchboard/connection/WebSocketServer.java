@@ -1,0 +1,122 @@
+package io.switchboard.connection;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.switchboard.auth.TokenVerifier;
+import io.switchboard.config.SwitchboardSettings;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client-facing WebSocket listener ({@code wss://HOST:PORT/socket}), on Netty.
+ *
+ * <p>Netty rather than Pekko HTTP at this edge because Pekko HTTP's WebSocket API can only close a
+ * socket with 1000 or 1011, and Switchboard's protocol closes with 1001, 1009, 1013 and 4000-4003. Nothing
+ * past {@link Socket} and {@link ConnectionOpener} knows which library this is.
+ */
+public final class WebSocketServer implements AutoCloseable {
+  /** Largest upgrade request (request line plus headers) accepted; tokens live in it. */
+  private static final int MAX_UPGRADE_REQUEST = 16 * 1024;
+
+  private final SwitchboardSettings.Wss settings;
+  private final SslContext tls;
+  private final UpgradeGate gate;
+  private final ConnectionOpener opener;
+  private final EventLoopGroup boss = new NioEventLoopGroup(1);
+  private final EventLoopGroup workers;
+  private Channel listener;
+
+  public WebSocketServer(
+      SwitchboardSettings.Wss settings,
+      SslContext tls,
+      TokenVerifier verifier,
+      boolean allowAnonymous,
+      ConnectionOpener opener) {
+    this.settings = settings;
+    this.tls = tls;
+    this.gate = new UpgradeGate(settings.path(), verifier, allowAnonymous);
+    this.opener = opener;
+    this.workers = new NioEventLoopGroup(settings.ioThreads());
+  }
+
+  /** Binds the listener; returns the bound port. */
+  public int start() throws InterruptedException {
+    WebSocketServerProtocolConfig protocol =
+        WebSocketServerProtocolConfig.newBuilder()
+            .websocketPath(settings.path())
+            .checkStartsWith(true)
+            .subprotocols(UpgradeGate.SUBPROTOCOL)
+            .handshakeTimeoutMillis(settings.handshakeTimeout().toMillis())
+            .handleCloseFrames(true)
+            .dropPongFrames(true)
+            .decoderConfig(
+                WebSocketDecoderConfig.newBuilder()
+                    .maxFramePayloadLength(settings.maxMessageSize())
+                    .allowExtensions(false)
+                    .withUTF8Validator(true)
+                    .build())
+            .build();
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(
+                    settings.outgoingBufferLimit() / 2, settings.outgoingBufferLimit()))
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    ChannelPipeline pipeline = channel.pipeline();
+                    if (tls != null) {
+                      pipeline.addLast(tls.newHandler(channel.alloc()));
+                    }
+                    pipeline.addLast(
+                        new IdleStateHandler(
+                            settings.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                    pipeline.addLast(new HttpServerCodec(8192, MAX_UPGRADE_REQUEST, 8192));
+                    pipeline.addLast(new HttpObjectAggregator(MAX_UPGRADE_REQUEST));
+                    pipeline.addLast(gate);
+                    pipeline.addLast(new WebSocketServerProtocolHandler(protocol));
+                    pipeline.addLast(new WebSocketFrameAggregator(settings.maxMessageSize()));
+                    pipeline.addLast(
+                        new SocketBridge(opener, settings.pingInterval(), settings.idleTimeout()));
+                  }
+                });
+    listener = bootstrap.bind(settings.host(), settings.port()).sync().channel();
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** Stops accepting new sockets; open ones stay. */
+  public void stopAccepting() {
+    if (listener != null) {
+      listener.close().syncUninterruptibly();
+    }
+  }
+
+  @Override
+  public void close() {
+    stopAccepting();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}

@@ -1,0 +1,201 @@
+package io.switchboard.presence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.connection.ConnectionActor;
+import io.switchboard.connection.OutboundMessage;
+import io.switchboard.protocol.PresenceEvent;
+import java.time.Duration;
+import java.util.UUID;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link UserPresence} on its own: which registrations make online and offline events, what a send
+ * answers, and what a fresh incarnation does with rejoining connections.
+ */
+@ExtendWith(TestKitJUnit5Extension.class)
+class UserPresenceTest {
+  @JUnit5TestKit final ActorTestKit testKit = new JUnit5TestKitBuilder().build();
+  private static final Duration LONG = Duration.ofMinutes(10);
+
+  private ActorRef<Topic.Command<PresenceChanged>> topic;
+  private TestProbe<PresenceChanged> events;
+  private TestProbe<ClusterSharding.ShardCommand> shard;
+  private String user;
+
+  @BeforeEach
+  void subscribe() {
+    user = "user-" + UUID.randomUUID();
+    topic = testKit.spawn(Topic.create(PresenceChanged.class, "presence-" + user));
+    events = testKit.createTestProbe(PresenceChanged.class);
+    shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
+    topic.tell(Topic.subscribe(events.getRef()));
+    TestProbe<Topic.TopicStats> stats = testKit.createTestProbe(Topic.TopicStats.class);
+    events.awaitAssert(
+        () -> {
+          topic.tell(Topic.getTopicStats(stats.getRef()));
+          assertEquals(1, stats.receiveMessage().localSubscriberCount());
+          return null;
+        });
+  }
+
+  private ActorRef<UserPresence.Command> entity(Duration passivateAfter) {
+    return testKit.spawn(UserPresence.create(user, shard.getRef(), topic, passivateAfter));
+  }
+
+  private static UserPresence.Register register(
+      String id, TestProbe<ConnectionActor.Command> connection, boolean rejoin) {
+    return new UserPresence.Register(id, "node-a", System.currentTimeMillis(), connection.getRef(),
+        rejoin);
+  }
+
+  private PresenceEvent nextEvent() {
+    PresenceEvent event = events.receiveMessage(Duration.ofSeconds(10)).event();
+    assertEquals(user, event.userId());
+    return event;
+  }
+
+  private int connectionCount(ActorRef<UserPresence.Command> entity) {
+    TestProbe<UserPresence.Snapshot> reply = testKit.createTestProbe(UserPresence.Snapshot.class);
+    entity.tell(new UserPresence.GetPresence(reply.getRef()));
+    return reply.receiveMessage().connections().size();
+  }
+
+  @Test
+  void onlineIsEmittedOnFirstConnectionOnlyAndOfflineOnLastOnly() {
+    ActorRef<UserPresence.Command> entity = entity(LONG);
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+
+    entity.tell(register("c1", phone, false));
+    PresenceEvent online = nextEvent();
+    assertEquals(PresenceEvent.Kind.online, online.kind());
+    phone.expectMessageClass(ConnectionActor.Registered.class);
+
+    entity.tell(register("c2", laptop, false));
+    laptop.expectMessageClass(ConnectionActor.Registered.class);
+    entity.tell(new UserPresence.Unregister("c1"));
+    assertEquals(1, connectionCount(entity));
+
+    entity.tell(new UserPresence.Unregister("c2"));
+    PresenceEvent offline = nextEvent();
+    // The event after "online" is this "offline": the second device and the first's departure made none.
+    assertEquals(PresenceEvent.Kind.offline, offline.kind());
+    assertTrue(offline.seq() > online.seq());
+    assertNotEquals(online.id(), offline.id());
+    assertEquals(0, connectionCount(entity));
+  }
+
+  @Test
+  void offlineIsEmittedWhenTheLastConnectionActorDiesWithoutUnregistering() {
+    ActorRef<UserPresence.Command> entity = entity(LONG);
+    ActorRef<ConnectionActor.Command> connection =
+        testKit.spawn(Behaviors.receiveMessage(m -> Behaviors.same()));
+    entity.tell(new UserPresence.Register("c1", "node-a", 0, connection, false));
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+
+    testKit.stop(connection);
+    assertEquals(PresenceEvent.Kind.offline, nextEvent().kind());
+    assertEquals(0, connectionCount(entity));
+  }
+
+  @Test
+  void aSendReachesEveryConnectionAndAnswersHowMany() {
+    ActorRef<UserPresence.Command> entity = entity(LONG);
+    TestProbe<UserPresence.Delivered> reply = testKit.createTestProbe(UserPresence.Delivered.class);
+    OutboundMessage message = OutboundMessage.text("hello");
+
+    entity.tell(new UserPresence.SendToUser(message, reply.getRef()));
+    assertEquals(0, reply.receiveMessage().connections());
+
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c1", phone, false));
+    entity.tell(register("c2", laptop, false));
+    entity.tell(new UserPresence.SendToUser(message, reply.getRef()));
+    assertEquals(2, reply.receiveMessage().connections());
+    for (TestProbe<ConnectionActor.Command> device : java.util.List.of(phone, laptop)) {
+      device.expectMessageClass(ConnectionActor.Registered.class);
+      assertEquals(new ConnectionActor.Deliver(message), device.receiveMessage());
+    }
+  }
+
+  @Test
+  void aRepeatedRegistrationIsCountedOnceAndAcknowledgedAgain() {
+    ActorRef<UserPresence.Command> entity = entity(LONG);
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c1", phone, false));
+    entity.tell(register("c1", phone, false));
+    phone.expectMessageClass(ConnectionActor.Registered.class);
+    phone.expectMessageClass(ConnectionActor.Registered.class);
+    assertEquals(1, connectionCount(entity));
+    entity.tell(new UserPresence.Unregister("c1"));
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+    assertEquals(PresenceEvent.Kind.offline, nextEvent().kind());
+  }
+
+  @Test
+  void aFreshIncarnationAdoptsRejoiningConnectionsWithoutAnnouncingTheUserAgain() {
+    ActorRef<UserPresence.Command> first = entity(LONG);
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    first.tell(register("c1", phone, false));
+    PresenceEvent online = nextEvent();
+    testKit.stop(first);
+
+    ActorRef<UserPresence.Command> second = entity(LONG);
+    second.tell(register("c1", phone, true));
+    assertEquals(1, connectionCount(second));
+    second.tell(new UserPresence.Unregister("c1"));
+    // The next event is the offline of the same online period: no second "online" was emitted.
+    PresenceEvent offline = nextEvent();
+    assertEquals(PresenceEvent.Kind.offline, offline.kind());
+    assertTrue(offline.seq() > online.seq(), "seq keeps increasing across incarnations");
+  }
+
+  @Test
+  void closeConnectionsTellsEveryConnectionToCloseAndAnswersHowMany() {
+    ActorRef<UserPresence.Command> entity = entity(LONG);
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c1", phone, false));
+    entity.tell(register("c2", laptop, false));
+    TestProbe<UserPresence.Closed> reply = testKit.createTestProbe(UserPresence.Closed.class);
+    entity.tell(new UserPresence.CloseConnections(4000, "bye", reply.getRef()));
+    assertEquals(2, reply.receiveMessage().connections());
+    for (TestProbe<ConnectionActor.Command> device : java.util.List.of(phone, laptop)) {
+      device.expectMessageClass(ConnectionActor.Registered.class);
+      assertEquals(new ConnectionActor.Close(4000, "bye"), device.receiveMessage());
+    }
+  }
+
+  @Test
+  void anEntityWithNoConnectionsAsksItsShardToPassivateIt() {
+    ActorRef<UserPresence.Command> entity = entity(Duration.ofMillis(200));
+    ClusterSharding.ShardCommand command = shard.receiveMessage(Duration.ofSeconds(10));
+    assertEquals(new ClusterSharding.Passivate<>(entity), command);
+  }
+
+  @Test
+  void anEntityHoldingConnectionsIsNotPassivated() {
+    ActorRef<UserPresence.Command> entity = entity(Duration.ofMillis(200));
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c1", phone, false));
+    phone.expectMessageClass(ConnectionActor.Registered.class);
+    shard.expectNoMessage(Duration.ofMillis(600));
+    entity.tell(new UserPresence.Unregister("c1"));
+    assertEquals(new ClusterSharding.Passivate<>(entity), shard.receiveMessage(Duration.ofSeconds(10)));
+  }
+}

@@ -98,6 +98,7 @@ public final class TestCluster implements AutoCloseable {
     config.put("switchboard.auth.jwt-secret", JWT_SECRET);
     config.put("switchboard.tls.dev-cert-dir", certDir.toString());
     config.put("switchboard.shutdown.drain-timeout", "5s");
+    config.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     config.putAll(overrides);
     Switchboard node = Switchboard.start(ConfigFactory.parseMap(config));
     nodes.add(node);

@@ -1,0 +1,162 @@
+package io.switchboard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.auth.DevTokens;
+import io.switchboard.support.NodeProcess;
+import io.switchboard.support.TestCluster;
+import io.switchboard.support.WsClient;
+import io.switchboard.tls.DevCertificate;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real jar, as operators run it: separate processes configured by environment variables, over real
+ * wss and HTTP. Killed with SIGKILL and stopped with SIGTERM.
+ */
+class JarClusterIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SECRET = "it-secret-it-secret-it-secret-it-secret-0123";
+  private static final String KEY = "it-api-key";
+  private final List<NodeProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() {
+    nodes.forEach(NodeProcess::close);
+  }
+
+  private static HttpClient http(SSLContext tls) {
+    return HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  private static JsonNode api(HttpClient http, NodeProcess node, String method, String path, String body)
+      throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.apiPort + path))
+            .header("Authorization", "Bearer " + KEY)
+            .timeout(Duration.ofSeconds(30));
+    if (body != null) {
+      request.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body));
+    } else {
+      request.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), response.body());
+    return JSON.readTree(response.body());
+  }
+
+  private static Set<String> nodesOf(HttpClient http, NodeProcess via, String user) throws Exception {
+    Set<String> result = new HashSet<>();
+    api(http, via, "GET", "/v1/users/" + user + "/presence", null).get("connections")
+        .forEach(c -> result.add(c.get("node").asText()));
+    return result;
+  }
+
+  private static boolean quietly(java.util.concurrent.Callable<Boolean> check) {
+    try {
+      return check.call();
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  void threeProcessesFormOneClusterThatSurvivesAKillAndAStop() throws Exception {
+    Path certDir = Files.createTempDirectory("switchboard-it-tls");
+    SSLContext tls = TestCluster.trusting(DevCertificate.ensure(certDir)[0]);
+    HttpClient http = http(tls);
+    int seedPort = TestCluster.freePort();
+    for (String name : List.of("a", "b", "c")) {
+      Map<String, String> env = new java.util.HashMap<>(Map.of(
+          "SEED_NODES", "127.0.0.1:" + seedPort,
+          "JWT_SECRET", SECRET,
+          "API_KEY", KEY,
+          "TLS_DEV_CERT_DIR", certDir.toString()));
+      if (name.equals("a")) {
+        env.put("CLUSTER_PORT", String.valueOf(seedPort));
+      }
+      nodes.add(NodeProcess.start("cluster-" + name, env));
+    }
+    nodes.forEach(n -> n.awaitReady(http));
+    NodeProcess a = nodes.get(0);
+    NodeProcess b = nodes.get(1);
+    NodeProcess c = nodes.get(2);
+    String token = DevTokens.sign(SECRET, "ivy", Duration.ofHours(1));
+    WsClient onB = WsClient.connect(http, URI.create("wss://localhost:" + b.wssPort + "/socket"),
+        Map.of("Authorization", "Bearer " + token), List.of());
+    WsClient onC = WsClient.connect(http, URI.create("wss://localhost:" + c.wssPort + "/socket?token=" + token),
+        Map.of(), List.of());
+    String nodeB = "127.0.0.1:" + b.clusterPort;
+    String nodeC = "127.0.0.1:" + c.clusterPort;
+    TestCluster.await("ivy on b and c, seen from a",
+        () -> quietly(() -> nodesOf(http, a, "ivy").equals(Set.of(nodeB, nodeC))));
+
+    JsonNode sent = api(http, a, "POST", "/v1/users/ivy/messages", "{\"via\":\"a\"}");
+    assertEquals(2, sent.get("delivered").asInt());
+    assertEquals("{\"via\":\"a\"}", onB.nextText());
+    assertEquals("{\"via\":\"a\"}", onC.nextText());
+
+    // SIGKILL: c vanishes; once it is downed, its connection leaves presence and ivy stays online via b.
+    c.kill();
+    TestCluster.await("c's connection leaves presence",
+        () -> quietly(() -> nodesOf(http, a, "ivy").equals(Set.of(nodeB))));
+    JsonNode afterKill = api(http, a, "POST", "/v1/users/ivy/messages", "{\"n\":2}");
+    assertEquals(1, afterKill.get("delivered").asInt());
+    assertEquals("{\"n\":2}", onB.nextText());
+
+    // SIGTERM: b closes its sockets with 1001 and leaves; the JVM exits.
+    int exit = b.terminate();
+    assertEquals(1001, onB.awaitClose().code());
+    assertTrue(exit == 0 || exit == 143, "exit code " + exit);
+    TestCluster.await("ivy is offline",
+        () -> quietly(() -> nodesOf(http, a, "ivy").isEmpty()));
+  }
+
+  @Test
+  void aDevNodeStartsWithNoSetUpAndPrintsAWorkingKeyAndToken() throws Exception {
+    Path certDir = Files.createTempDirectory("switchboard-it-dev-tls");
+    NodeProcess node = NodeProcess.start("dev", Map.of("TLS_DEV_CERT_DIR", certDir.toString()));
+    nodes.add(node);
+    HttpClient plain = HttpClient.newHttpClient();
+    node.awaitReady(plain);
+    TestCluster.await("the banner is printed", () -> node.output().contains("Send the demo user"));
+    String output = node.output();
+    String key = output.lines().filter(l -> l.startsWith("API key:")).findFirst().orElseThrow()
+        .substring("API key:".length()).trim();
+    String token = output.lines().filter(l -> l.startsWith("Token (demo")).findFirst().orElseThrow()
+        .replaceAll("^.*:\\s+", "");
+    assertTrue(output.contains(certDir.resolve("cert.pem").toString()),
+        "the banner names the dev certificate");
+
+    HttpClient http = http(TestCluster.trusting(certDir.resolve("cert.pem")));
+    WsClient demo = WsClient.connect(http,
+        URI.create("wss://localhost:" + node.wssPort + "/socket?token=" + token), Map.of(), List.of());
+    HttpRequest send =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.apiPort + "/v1/users/demo/messages"))
+            .header("Authorization", "Bearer " + key)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"hello\":\"world\"}"))
+            .build();
+    TestCluster.await("the demo user gets the message",
+        () -> quietly(() -> JSON.readTree(http.send(send, HttpResponse.BodyHandlers.ofString()).body())
+            .get("delivered").asInt() == 1));
+    assertEquals("{\"hello\":\"world\"}", demo.nextText());
+  }
+}

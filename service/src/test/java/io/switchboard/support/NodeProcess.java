@@ -1,0 +1,126 @@
+package io.switchboard.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A Switchboard node as operators run it: {@code java -jar switchboard.jar}, configured by environment. */
+public final class NodeProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+  public final int wssPort;
+  public final int apiPort;
+  public final int clusterPort;
+
+  private NodeProcess(Process process, Path log, int wssPort, int apiPort, int clusterPort) {
+    this.process = process;
+    this.log = log;
+    this.wssPort = wssPort;
+    this.apiPort = apiPort;
+    this.clusterPort = clusterPort;
+  }
+
+  /** Starts the jar named by the {@code switchboard.jar} system property with {@code env} added. */
+  public static NodeProcess start(String name, Map<String, String> env) {
+    String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
+    int wss = TestCluster.freePort();
+    int api = TestCluster.freePort();
+    int cluster = env.containsKey("CLUSTER_PORT")
+        ? Integer.parseInt(env.get("CLUSTER_PORT"))
+        : TestCluster.freePort();
+    try {
+      Path log = Path.of("target", "it-" + name + ".log");
+      Files.createDirectories(log.getParent());
+      ProcessBuilder builder =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx256m", "-jar", jar)
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile());
+      builder.environment().put("CLUSTER_HOST", "127.0.0.1");
+      builder.environment().put("CLUSTER_PORT", String.valueOf(cluster));
+      builder.environment().put("WSS_HOST", "127.0.0.1");
+      builder.environment().put("WSS_PORT", String.valueOf(wss));
+      builder.environment().put("API_HOST", "127.0.0.1");
+      builder.environment().put("API_PORT", String.valueOf(api));
+      builder.environment().putAll(env);
+      return new NodeProcess(builder.start(), log, wss, api, cluster);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits until {@code /health/ready} answers 200. */
+  public void awaitReady(HttpClient http) {
+    URI ready = URI.create("http://127.0.0.1:" + apiPort + "/health/ready");
+    TestCluster.await(
+        "node on API port " + apiPort + " is ready (log: " + log + ")",
+        () -> {
+          if (!process.isAlive()) {
+            throw new AssertionError("node exited early; log: " + output());
+          }
+          try {
+            return http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+          } catch (IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+        });
+  }
+
+  public String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  /** SIGKILL: the node dies without any goodbye. */
+  public void kill() {
+    process.destroyForcibly();
+    waitForExit();
+  }
+
+  /** SIGTERM: Coordinated Shutdown runs; returns the exit code. */
+  public int terminate() {
+    process.destroy();
+    return waitForExit();
+  }
+
+  private int waitForExit() {
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("node did not exit within 60 s; log: " + log);
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      waitForExit();
+    }
+  }
+}

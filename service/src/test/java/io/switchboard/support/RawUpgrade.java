@@ -15,7 +15,7 @@ import javax.net.ssl.SSLContext;
  */
 public final class RawUpgrade {
 
-  public record Answer(int status, String headers, String body) {}
+  public record Answer(int status, String headers, String body, byte[] bodyBytes) {}
 
   private RawUpgrade() {}
 
@@ -49,12 +49,14 @@ public final class RawUpgrade {
       while ((n = in.read(chunk)) > 0) {
         buffer.write(chunk, 0, n);
       }
-      String answer = buffer.toString(StandardCharsets.UTF_8);
-      int split = answer.indexOf("\r\n\r\n");
-      String head = split < 0 ? answer : answer.substring(0, split);
-      String body = split < 0 ? "" : answer.substring(split + 4);
+      byte[] all = buffer.toByteArray();
+      // Headers are ASCII: split on the first blank line, keeping the body's bytes as they came.
+      String latin = new String(all, StandardCharsets.ISO_8859_1);
+      int split = latin.indexOf("\r\n\r\n");
+      String head = split < 0 ? latin : latin.substring(0, split);
+      byte[] body = split < 0 ? new byte[0] : java.util.Arrays.copyOfRange(all, split + 4, all.length);
       int status = Integer.parseInt(head.substring(9, 12));
-      return new Answer(status, head, body);
+      return new Answer(status, head, new String(body, StandardCharsets.UTF_8), body);
     }
   }
 }

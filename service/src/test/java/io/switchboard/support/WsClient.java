@@ -16,7 +16,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A real WebSocket client (the JDK's) for tests: collects what the server sends, in order. */
-public final class WsClient implements WebSocket.Listener {
+public class WsClient implements WebSocket.Listener {
 
   /** A message from the server: exactly one of text and binary is set. */
   public record Received(String text, byte[] binary) {}
@@ -32,7 +32,13 @@ public final class WsClient implements WebSocket.Listener {
 
   public static WsClient connect(
       HttpClient http, URI uri, Map<String, String> headers, List<String> subprotocols) {
-    WsClient client = new WsClient();
+    return new WsClient().open(http, uri, headers, subprotocols);
+  }
+
+  /** Opens the WebSocket with this listener; returns this client once the handshake completed. */
+  public WsClient open(
+      HttpClient http, URI uri, Map<String, String> headers, List<String> subprotocols) {
+    WsClient client = this;
     WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
     headers.forEach(builder::header);
     if (!subprotocols.isEmpty()) {
@@ -43,7 +49,7 @@ public final class WsClient implements WebSocket.Listener {
     return client;
   }
 
-  public WebSocket socket() {
+  public final WebSocket socket() {
     return socket;
   }
 

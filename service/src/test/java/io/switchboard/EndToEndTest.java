@@ -377,4 +377,44 @@ class EndToEndTest {
     assertTrue(JSON.readTree(device.nextText()).has("error"));
     device.close();
   }
+
+  record Greeting(String text, int count) {}
+
+  @Test
+  void theInNodeJavaApiSendsAndAnswersPresence() throws Exception {
+    java.util.concurrent.BlockingQueue<PresenceEvent> seen = new LinkedBlockingQueue<>();
+    try (var registration = node.presenceListener(event -> {
+      if (event.userId().equals("java-user")) {
+        seen.add(event);
+      }
+    })) {
+      assertFalse(node.isOnline("java-user").toCompletableFuture().get(30, TimeUnit.SECONDS));
+      WsClient device = cluster.connect(node, "java-user");
+      assertEquals(PresenceEvent.Kind.online, seen.poll(30, TimeUnit.SECONDS).kind());
+      assertTrue(node.isOnline("java-user").toCompletableFuture().get(30, TimeUnit.SECONDS));
+
+      assertEquals(1, node.send("java-user", new Greeting("hi", 2)).toCompletableFuture()
+          .get(30, TimeUnit.SECONDS));
+      assertEquals(JSON.readTree("{\"text\":\"hi\",\"count\":2}"), JSON.readTree(device.nextText()));
+      node.send("java-user", "as text").toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertEquals("as text", device.nextText());
+      node.send("java-user", new byte[] {9}).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertArrayEquals(new byte[] {9}, device.nextBinary());
+
+      Map<String, Integer> counts = node.to(List.of("java-user", "nobody", "java-user"))
+          .send(Map.of("all", true)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertEquals(Map.of("java-user", 1, "nobody", 0), counts);
+      assertEquals("{\"all\":true}", device.nextText());
+      assertEquals(List.of("java-user", "nobody"), List.copyOf(counts.keySet()));
+
+      List<String> tooMany = IntStream.range(0, 101).mapToObj(i -> "u" + i).toList();
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> node.to(tooMany));
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> node.send("", "x"));
+
+      assertEquals(1, node.closeConnections("java-user", "ban").toCompletableFuture()
+          .get(30, TimeUnit.SECONDS));
+      assertEquals(4000, device.awaitClose().code());
+      assertEquals(PresenceEvent.Kind.offline, seen.poll(30, TimeUnit.SECONDS).kind());
+    }
+  }
 }

@@ -383,11 +383,13 @@ class EndToEndTest {
   @Test
   void theInNodeJavaApiSendsAndAnswersPresence() throws Exception {
     java.util.concurrent.BlockingQueue<PresenceEvent> seen = new LinkedBlockingQueue<>();
-    try (var registration = node.presenceListener(event -> {
-      if (event.userId().equals("java-user")) {
-        seen.add(event);
-      }
-    })) {
+    io.switchboard.presence.PresenceListener.Registration registration =
+        node.presenceListener(event -> {
+          if (event.userId().equals("java-user")) {
+            seen.add(event);
+          }
+        });
+    try {
       assertFalse(node.isOnline("java-user").toCompletableFuture().get(30, TimeUnit.SECONDS));
       WsClient device = cluster.connect(node, "java-user");
       assertEquals(PresenceEvent.Kind.online, seen.poll(30, TimeUnit.SECONDS).kind());
@@ -415,6 +417,8 @@ class EndToEndTest {
           .get(30, TimeUnit.SECONDS));
       assertEquals(4000, device.awaitClose().code());
       assertEquals(PresenceEvent.Kind.offline, seen.poll(30, TimeUnit.SECONDS).kind());
+    } finally {
+      registration.close();
     }
   }
 }

@@ -441,7 +441,7 @@ public final class ApiRoutes extends AllDirectives {
   private Route bodyTooLarge() {
     return completeWith(
         response(
-            StatusCodes.PAYLOAD_TOO_LARGE,
+            StatusCodes.CONTENT_TOO_LARGE,
             new ApiError(
                 "request body is larger than " + settings.maxBodySize() + " bytes",
                 "body_too_large")));

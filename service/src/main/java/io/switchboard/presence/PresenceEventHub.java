@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This node's fan-out of presence events to its in-process listeners and event streams. Every node
- * receives every event of the cluster (see {@link PresenceSubscriber}); a listener that throws is
+ * receives every event of the cluster (see {@link PresenceEvents}); a listener that throws is
  * logged and keeps its place.
  */
 public final class PresenceEventHub {

@@ -19,7 +19,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -96,10 +95,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private record Connection(
       String id, String node, long openedAt, ActorRef<ConnectionActor.Command> ref) {}
 
-  /** Starts sharding of user entities on this node; their events are published to {@code events}. */
+  /** Starts sharding of user entities on this node; their events go to this node's {@code events}. */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
       ActorSystem<?> system,
-      ActorRef<Topic.Command<PresenceChanged>> events,
+      ActorRef<PresenceEvents.Command> events,
       Duration passivateAfter) {
     return ClusterSharding.get(system)
         .init(
@@ -112,7 +111,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   public static Behavior<Command> create(
       String userId,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      ActorRef<Topic.Command<PresenceChanged>> events,
+      ActorRef<PresenceEvents.Command> events,
       Duration passivateAfter) {
     return Behaviors.setup(
         context -> new UserPresence(context, userId, shard, events, passivateAfter));
@@ -121,7 +120,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private final ActorContext<Command> context;
   private final String userId;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private final ActorRef<Topic.Command<PresenceChanged>> events;
+  private final ActorRef<PresenceEvents.Command> events;
   private final Duration passivateAfter;
   private final Map<String, Connection> connections = new LinkedHashMap<>();
   private boolean online;
@@ -131,7 +130,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       ActorContext<Command> context,
       String userId,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      ActorRef<Topic.Command<PresenceChanged>> events,
+      ActorRef<PresenceEvents.Command> events,
       Duration passivateAfter) {
     super(context);
     this.context = context;
@@ -200,7 +199,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     long now = System.currentTimeMillis();
     seq = Math.max(seq + 1, now);
     PresenceEvent event = new PresenceEvent(UUID.randomUUID().toString(), userId, kind, seq, now);
-    events.tell(Topic.publish(new PresenceChanged(event)));
+    events.tell(new PresenceEvents.Publish(event));
   }
 
   private Behavior<Command> onSendToUser(SendToUser send) {

@@ -16,7 +16,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,29 +30,19 @@ class UserPresenceTest {
   @JUnit5TestKit final ActorTestKit testKit = new JUnit5TestKitBuilder().build();
   private static final Duration LONG = Duration.ofMinutes(10);
 
-  private ActorRef<Topic.Command<PresenceChanged>> topic;
-  private TestProbe<PresenceChanged> events;
+  private TestProbe<PresenceEvents.Command> events;
   private TestProbe<ClusterSharding.ShardCommand> shard;
   private String user;
 
   @BeforeEach
-  void subscribe() {
+  void probes() {
     user = "user-" + UUID.randomUUID();
-    topic = testKit.spawn(Topic.create(PresenceChanged.class, "presence-" + user));
-    events = testKit.createTestProbe(PresenceChanged.class);
+    events = testKit.createTestProbe(PresenceEvents.Command.class);
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
-    topic.tell(Topic.subscribe(events.getRef()));
-    TestProbe<Topic.TopicStats> stats = testKit.createTestProbe(Topic.TopicStats.class);
-    events.awaitAssert(
-        () -> {
-          topic.tell(Topic.getTopicStats(stats.getRef()));
-          assertEquals(1, stats.receiveMessage().localSubscriberCount());
-          return null;
-        });
   }
 
   private ActorRef<UserPresence.Command> entity(Duration passivateAfter) {
-    return testKit.spawn(UserPresence.create(user, shard.getRef(), topic, passivateAfter));
+    return testKit.spawn(UserPresence.create(user, shard.getRef(), events.getRef(), passivateAfter));
   }
 
   private static UserPresence.Register register(
@@ -63,7 +52,8 @@ class UserPresenceTest {
   }
 
   private PresenceEvent nextEvent() {
-    PresenceEvent event = events.receiveMessage(Duration.ofSeconds(10)).event();
+    PresenceEvent event =
+        events.expectMessageClass(PresenceEvents.Publish.class, Duration.ofSeconds(10)).event();
     assertEquals(user, event.userId());
     return event;
   }

@@ -10,6 +10,9 @@ import io.switchboard.auth.TokenVerifier;
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.ConnectionRegistry;
+import io.switchboard.connection.Handling;
+import io.switchboard.handler.HttpForwardingHandler;
+import io.switchboard.handler.SocketHandler;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.connection.WebSocketServer;
 import io.switchboard.presence.PresenceEventHub;
@@ -27,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #close()} (or SIGTERM, through Pekko's Coordinated Shutdown) stops accepting sockets,
  * closes this node's sockets with 1001, hands its shards over and leaves the cluster.
  */
-public final class Switchboard implements AutoCloseable {
+public final class Switchboard implements Messaging, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
 
   private final SwitchboardSettings settings;
@@ -73,11 +77,21 @@ public final class Switchboard implements AutoCloseable {
 
   /** Starts a node with {@code config} (the application's config, with Switchboard's defaults below). */
   public static Switchboard start(Config config) {
+    return start(config, null);
+  }
+
+  /**
+   * Starts a node whose client messages go to {@code handler}; with null, to {@code HANDLER_URL} if set,
+   * else to a {@link SocketHandler} found with {@link ServiceLoader}, else nowhere (each is answered
+   * with an error).
+   */
+  public static Switchboard start(Config config, SocketHandler handler) {
     return new Switchboard(
         config
             .withFallback(ConfigFactory.parseResources("switchboard-pekko.conf"))
             .withFallback(ConfigFactory.load())
-            .resolve());
+            .resolve(),
+        handler);
   }
 
   /** Starts a node from the default configuration (reference.conf, application.conf, environment). */
@@ -85,8 +99,9 @@ public final class Switchboard implements AutoCloseable {
     return start(ConfigFactory.empty());
   }
 
-  private Switchboard(Config config) {
+  private Switchboard(Config config, SocketHandler handler) {
     settings = SwitchboardSettings.from(config);
+    Handling handling = handling(settings.handler(), handler);
     node = settings.cluster().host() + ":" + settings.cluster().port();
     boolean devSecret = settings.auth().jwtSecret().isEmpty();
     jwtSecret = devSecret ? DevTokens.randomSecret(32) : settings.auth().jwtSecret();
@@ -123,7 +138,8 @@ public final class Switchboard implements AutoCloseable {
                           socket,
                           user == null ? null : entity(user.id()),
                           settings.presence().registerRetry(),
-                          registry),
+                          registry,
+                          handling),
                       "connection-" + connectionId,
                       Props.empty()));
       wssPort = wss.start();
@@ -153,6 +169,24 @@ public final class Switchboard implements AutoCloseable {
         settings.wss().path(),
         settings.api().host(),
         apiPort());
+  }
+
+  private Handling handling(SwitchboardSettings.Handler s, SocketHandler given) {
+    SocketHandler chosen = given;
+    if (chosen == null && !s.url().isEmpty()) {
+      chosen = new HttpForwardingHandler(s.url(), s.secret(), s.dataType(), s.timeout());
+      log.info("client messages are forwarded to {}", s.url());
+    }
+    if (chosen == null) {
+      chosen = ServiceLoader.load(SocketHandler.class).findFirst().orElse(null);
+      if (chosen != null) {
+        log.info("client messages go to {} (found with ServiceLoader)", chosen.getClass().getName());
+      }
+    }
+    if (chosen == null) {
+      log.info("no request handler: client messages are answered with an error");
+    }
+    return new Handling(chosen, s.dataType(), s.timeout(), s.maxInFlight(), s.maxQueued(), this);
   }
 
   /** Pekko settings that follow from Switchboard's own (so there is one place to set each). */
@@ -248,6 +282,7 @@ public final class Switchboard implements AutoCloseable {
    * {@code byte[]} as binary, anything else as JSON. Completes with the number of connections it was
    * handed to (0 when the user is offline).
    */
+  @Override
   public CompletionStage<Integer> send(String userId, Object message) {
     OutboundMessage outbound = OutboundMessage.of(message);
     return entity(requireValidUserId(userId))
@@ -259,40 +294,30 @@ public final class Switchboard implements AutoCloseable {
   }
 
   /** The model's {@code to(userIds).send(message)}: up to {@value Limits#MAX_USERS_PER_REQUEST} users. */
+  @Override
   public Recipients to(Collection<String> userIds) {
     if (userIds.size() > Limits.MAX_USERS_PER_REQUEST) {
       throw new IllegalArgumentException(
           "at most " + Limits.MAX_USERS_PER_REQUEST + " users per send, got " + userIds.size());
     }
     userIds.forEach(Switchboard::requireValidUserId);
-    return new Recipients(List.copyOf(new LinkedHashSet<>(userIds)));
-  }
-
-  /** Recipients of one send, distinct and in the order given. */
-  public final class Recipients {
-    private final List<String> userIds;
-
-    private Recipients(List<String> userIds) {
-      this.userIds = userIds;
-    }
-
-    /** Completes with each user's delivery count, in the order the users were given. */
-    public CompletionStage<Map<String, Integer>> send(Object message) {
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(userIds));
+    return message -> {
       OutboundMessage outbound = OutboundMessage.of(message);
-      List<CompletableFuture<Integer>> counts = new ArrayList<>(userIds.size());
-      for (String userId : userIds) {
-        counts.add(Switchboard.this.send(userId, outbound).toCompletableFuture());
+      List<CompletableFuture<Integer>> counts = new ArrayList<>(distinct.size());
+      for (String userId : distinct) {
+        counts.add(send(userId, outbound).toCompletableFuture());
       }
       return CompletableFuture.allOf(counts.toArray(CompletableFuture[]::new))
           .thenApply(
               all -> {
                 Map<String, Integer> result = new LinkedHashMap<>();
-                for (int i = 0; i < userIds.size(); i++) {
-                  result.put(userIds.get(i), counts.get(i).join());
+                for (int i = 0; i < distinct.size(); i++) {
+                  result.put(distinct.get(i), counts.get(i).join());
                 }
                 return result;
               });
-    }
+    };
   }
 
   /** The user's open connections, oldest first. */
@@ -307,6 +332,7 @@ public final class Switchboard implements AutoCloseable {
                 new Presence(userId, !snapshot.connections().isEmpty(), snapshot.connections()));
   }
 
+  @Override
   public CompletionStage<Boolean> isOnline(String userId) {
     return presence(userId).thenApply(Presence::online);
   }

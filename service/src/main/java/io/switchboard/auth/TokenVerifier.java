@@ -64,7 +64,8 @@ public final class TokenVerifier {
     if (problem.isPresent()) {
       return new Rejected("invalid sub claim: " + problem.get());
     }
-    return new Verified(new AuthenticatedUser(subject, claims.getClaims()));
+    // The claims as they were in the token (times as Unix seconds), for handlers and the app.
+    return new Verified(new AuthenticatedUser(subject, claims.toJSONObject()));
   }
 
   private static String describe(BadJOSEException e) {

@@ -1,6 +1,7 @@
 package io.switchboard.config;
 
 import com.typesafe.config.Config;
+import io.switchboard.handler.DataType;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -16,6 +17,7 @@ public record SwitchboardSettings(
     Tls tls,
     Auth auth,
     Api api,
+    Handler handler,
     PresenceSettings presence,
     Duration drainTimeout) {
 
@@ -52,6 +54,28 @@ public record SwitchboardSettings(
       Duration eventsHeartbeat,
       int eventsBuffer) {}
 
+  public record Handler(
+      String url,
+      String secret,
+      DataType dataType,
+      Duration timeout,
+      int maxInFlight,
+      int maxQueued) {
+
+    public Handler {
+      if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(Duration.ofSeconds(30)) > 0) {
+        throw new IllegalArgumentException("HANDLER_TIMEOUT must be between 1s and 30s, got " + timeout);
+      }
+      if (maxInFlight < 1 || maxQueued < maxInFlight) {
+        throw new IllegalArgumentException(
+            "HANDLER_MAX_IN_FLIGHT must be at least 1 and HANDLER_MAX_QUEUED at least as large");
+      }
+      if (!url.isEmpty() && secret.isEmpty()) {
+        throw new IllegalArgumentException("HANDLER_URL needs HANDLER_SECRET to sign requests");
+      }
+    }
+  }
+
   public record PresenceSettings(Duration passivateAfter, Duration registerRetry) {}
 
   public static SwitchboardSettings from(Config root) {
@@ -62,6 +86,7 @@ public record SwitchboardSettings(
     Config auth = c.getConfig("auth");
     Config api = c.getConfig("api");
     Config presence = c.getConfig("presence");
+    Config handler = c.getConfig("handler");
     return new SwitchboardSettings(
         c.getString("cluster-name"),
         new Cluster(
@@ -100,6 +125,13 @@ public record SwitchboardSettings(
             api.getBytes("max-body-size"),
             api.getDuration("events-heartbeat"),
             api.getInt("events-buffer")),
+        new Handler(
+            handler.getString("url"),
+            handler.getString("secret"),
+            DataType.parse(handler.getString("data-type")),
+            handler.getDuration("timeout"),
+            handler.getInt("max-in-flight"),
+            handler.getInt("max-queued")),
         new PresenceSettings(
             presence.getDuration("passivate-after"), presence.getDuration("register-retry")),
         c.getDuration("shutdown.drain-timeout"));

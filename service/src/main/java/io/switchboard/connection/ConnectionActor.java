@@ -3,11 +3,20 @@ package io.switchboard.connection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.CborSerializable;
+import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.handler.DataType;
+import io.switchboard.handler.RequestSocket;
+import io.switchboard.handler.SocketRequest;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.ClientError;
 import io.switchboard.protocol.CloseCodes;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -27,6 +36,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * watches the entity: when the entity stops (its shard moved, or its node died) the connection registers
  * again as a <em>rejoin</em>, so the new incarnation adopts it without announcing the user again.
  * Anonymous connections have no presence at all.
+ *
+ * <p>Client messages become requests to the app's handler, one at a time and in the order sent; at
+ * most {@code maxInFlight} may be outstanding before the actor stops reading from the socket, and a
+ * client that still floods past {@code maxQueued} is closed with 1013. Every request ends in exactly
+ * one of: the handler's reply (or none), {@code {"error": ..., "requestId": ...}} when it failed, or
+ * {@code {"error": "timeout", ...}}, after which its late answer is dropped.
  *
  * <p>The socket closing stops the actor; the actor stopping closes the socket. State is this node's
  * only: when the node dies, the connection is gone with it and the entity's watch removes it.
@@ -55,6 +70,16 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private record PresenceStopped(ActorRef<UserPresence.Command> presence) implements Command {}
 
+  /** The handler finished the request: {@code reply} (may be null) or {@code error}. */
+  private record HandlerDone(String requestId, Object reply, Throwable error) implements Command {}
+
+  private record HandlerTimedOut(String requestId) implements Command {}
+
+  /** The handler replied to this connection while handling {@code requestId}. */
+  private record HandlerReply(String requestId, OutboundMessage message) implements Command {}
+
+  private record Request(String id, Object data) {}
+
   private enum RetryRegister implements Command {
     INSTANCE
   }
@@ -62,6 +87,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorContext<Command> context;
+  private final ActorRef<Command> self;
   private final TimerScheduler<Command> timers;
   private final String connectionId;
   private final String node;
@@ -71,6 +97,10 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private final Duration registerRetry;
   private final ConnectionRegistry registry;
   private final long openedAt = System.currentTimeMillis();
+  private final Handling handling;
+  private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+  private String activeRequest;
+  private boolean readingPaused;
   private ActorRef<UserPresence.Command> watchedEntity;
   private boolean rejoin;
 
@@ -85,7 +115,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       Socket socket,
       RecipientRef<UserPresence.Command> presence,
       Duration registerRetry,
-      ConnectionRegistry registry) {
+      ConnectionRegistry registry,
+      Handling handling) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
@@ -99,7 +130,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
                         socket,
                         presence,
                         registerRetry,
-                        registry)));
+                        registry,
+                        handling)));
   }
 
   private ConnectionActor(
@@ -111,9 +143,11 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       Socket socket,
       RecipientRef<UserPresence.Command> presence,
       Duration registerRetry,
-      ConnectionRegistry registry) {
+      ConnectionRegistry registry,
+      Handling handling) {
     super(context);
     this.context = context;
+    this.self = context.getSelf();
     this.timers = timers;
     this.connectionId = connectionId;
     this.node = node;
@@ -122,6 +156,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.presence = presence;
     this.registerRetry = registerRetry;
     this.registry = registry;
+    this.handling = handling;
     registry.add(connectionId, context.getSelf());
     if (presence != null) {
       register();
@@ -138,6 +173,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         .onMessage(SocketClosed.class, closed -> Behaviors.stopped())
         .onMessage(PresenceStopped.class, this::onPresenceStopped)
         .onMessage(RetryRegister.class, retry -> register())
+        .onMessage(HandlerDone.class, this::onHandlerDone)
+        .onMessage(HandlerTimedOut.class, this::onHandlerTimedOut)
+        .onMessage(HandlerReply.class, this::onHandlerReply)
         .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
@@ -185,17 +223,146 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     return register();
   }
 
+  // --- requests to the app's handler ----------------------------------------------------------
+
   private Behavior<Command> onFromClient(FromClient message) {
-    // Request handlers arrive with the "client messages" issue; until then every message is answered.
-    reply(new ClientError("no request handler is configured on this node", null));
+    String requestId = UUID.randomUUID().toString();
+    if (handling.handler() == null) {
+      sendError("no request handler is configured on this node", requestId);
+      return this;
+    }
+    Object data;
+    try {
+      data = handling.dataType().decode(message.frame());
+    } catch (DataType.InvalidMessageException e) {
+      sendError(e.getMessage(), requestId);
+      return this;
+    }
+    waiting.add(new Request(requestId, data));
+    if (outstanding() > handling.maxQueued()) {
+      socket.close(CloseCodes.TRY_AGAIN_LATER, "too many outstanding requests");
+      return Behaviors.stopped();
+    }
+    if (outstanding() >= handling.maxInFlight() && !readingPaused) {
+      readingPaused = true;
+      socket.pauseReading();
+    }
+    startNextRequest();
     return this;
   }
 
-  private void reply(Object value) {
+  private int outstanding() {
+    return waiting.size() + (activeRequest == null ? 0 : 1);
+  }
+
+  private void startNextRequest() {
+    if (activeRequest != null || waiting.isEmpty()) {
+      return;
+    }
+    Request request = waiting.poll();
+    activeRequest = request.id();
+    timers.startSingleTimer(HandlerTimedOut.class, new HandlerTimedOut(request.id()), handling.timeout());
+    CompletionStage<?> result;
     try {
-      socket.send(OutboundMessage.text(JSON.writeValueAsString(value)));
+      result =
+          handling
+              .handler()
+              .handle(
+                  new SocketRequest(connectionId, request.data(), request.id(), user),
+                  new Requester(request.id()));
+    } catch (Exception | LinkageError e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    if (result == null) {
+      result = CompletableFuture.completedFuture(null);
+    }
+    context.pipeToSelf(result, (reply, error) -> new HandlerDone(request.id(), reply, error));
+  }
+
+  private Behavior<Command> onHandlerDone(HandlerDone done) {
+    if (!done.requestId().equals(activeRequest)) {
+      return this; // timed out earlier: the late answer is dropped
+    }
+    if (done.error() != null) {
+      sendError(describe(done.error()), done.requestId());
+    } else if (done.reply() != null) {
+      socket.send(OutboundMessage.of(done.reply()));
+    }
+    return finishActiveRequest();
+  }
+
+  private Behavior<Command> onHandlerTimedOut(HandlerTimedOut timeout) {
+    if (!timeout.requestId().equals(activeRequest)) {
+      return this;
+    }
+    sendError("timeout", timeout.requestId());
+    return finishActiveRequest();
+  }
+
+  private Behavior<Command> onHandlerReply(HandlerReply reply) {
+    if (reply.requestId().equals(activeRequest)) {
+      socket.send(reply.message());
+    }
+    return this;
+  }
+
+  private Behavior<Command> finishActiveRequest() {
+    timers.cancel(HandlerTimedOut.class);
+    activeRequest = null;
+    if (readingPaused && outstanding() <= handling.maxInFlight() / 2) {
+      readingPaused = false;
+      socket.resumeReading();
+    }
+    startNextRequest();
+    return this;
+  }
+
+  private static String describe(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+  }
+
+  private void sendError(String error, String requestId) {
+    try {
+      socket.send(OutboundMessage.text(JSON.writeValueAsString(new ClientError(error, requestId))));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** The {@link RequestSocket} of one request; its methods may be called from any thread. */
+  private final class Requester implements RequestSocket {
+    private final String requestId;
+
+    Requester(String requestId) {
+      this.requestId = requestId;
+    }
+
+    @Override
+    public CompletionStage<Integer> send(Object message) {
+      if (user != null) {
+        return handling.messaging().send(user.id(), message);
+      }
+      self.tell(new Deliver(OutboundMessage.of(message)));
+      return CompletableFuture.completedFuture(1);
+    }
+
+    @Override
+    public void reply(Object message) {
+      self.tell(new HandlerReply(requestId, OutboundMessage.of(message)));
+    }
+
+    @Override
+    public Recipients to(Collection<String> userIds) {
+      return handling.messaging().to(userIds);
+    }
+
+    @Override
+    public CompletionStage<Boolean> isOnline(String userId) {
+      return handling.messaging().isOnline(userId);
     }
   }
 

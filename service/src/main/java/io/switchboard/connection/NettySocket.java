@@ -53,6 +53,16 @@ final class NettySocket implements Socket {
     }
   }
 
+  @Override
+  public void pauseReading() {
+    channel.config().setAutoRead(false);
+  }
+
+  @Override
+  public void resumeReading() {
+    channel.config().setAutoRead(true);
+  }
+
   private static String truncate(String reason) {
     byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
     if (bytes.length <= MAX_REASON_BYTES) {

@@ -11,4 +11,10 @@ public interface Socket {
 
   /** Sends a close frame with {@code code} and {@code reason}, then closes the socket. Idempotent. */
   void close(int code, String reason);
+
+  /** Stops reading from the client (backpressure: TCP pushes back on a client that keeps sending). */
+  void pauseReading();
+
+  /** Reads from the client again. */
+  void resumeReading();
 }

@@ -31,12 +31,12 @@ class ConnectionActorTest {
   private final ConnectionRegistry registry = new ConnectionRegistry();
 
   /** The transport seam of a connection: records sends and the close, with a bounded buffer. */
-  static final class RecordingSocket implements Socket {
+  public static final class RecordingSocket implements Socket {
     final BlockingQueue<OutboundMessage> sent = new LinkedBlockingQueue<>();
     final CompletableFuture<Integer> closedWith = new CompletableFuture<>();
     private final int capacity;
 
-    RecordingSocket(int capacity) {
+    public RecordingSocket(int capacity) {
       this.capacity = capacity;
     }
 
@@ -54,7 +54,21 @@ class ConnectionActorTest {
       closedWith.complete(code);
     }
 
-    OutboundMessage next() throws InterruptedException {
+    final java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
+    final java.util.concurrent.atomic.AtomicInteger pauses = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public void pauseReading() {
+      paused.set(true);
+      pauses.incrementAndGet();
+    }
+
+    @Override
+    public void resumeReading() {
+      paused.set(false);
+    }
+
+    public OutboundMessage next() throws InterruptedException {
       OutboundMessage message = sent.poll(10, TimeUnit.SECONDS);
       if (message == null) {
         throw new AssertionError("nothing was sent within 10 s");
@@ -62,17 +76,21 @@ class ConnectionActorTest {
       return message;
     }
 
-    int awaitClose() {
+    public int awaitClose() {
       return closedWith.orTimeout(10, TimeUnit.SECONDS).join();
     }
   }
+
+  /** No handler: client messages are answered with an error. */
+  static final Handling NO_HANDLER =
+      new Handling(null, io.switchboard.handler.DataType.JSON, Duration.ofSeconds(10), 16, 256, null);
 
   private ActorRef<ConnectionActor.Command> start(
       String id, AuthenticatedUser user, RecordingSocket socket,
       TestProbe<UserPresence.Command> presence, Duration retry) {
     return testKit.spawn(
         ConnectionActor.create(id, "node-a", user, socket,
-            presence == null ? null : presence.getRef(), retry, registry));
+            presence == null ? null : presence.getRef(), retry, registry, NO_HANDLER));
   }
 
   @Test
@@ -110,7 +128,7 @@ class ConnectionActorTest {
     RecordingSocket socket = new RecordingSocket(10);
     ActorRef<ConnectionActor.Command> connection =
         testKit.spawn(ConnectionActor.create("c1", "node-a", ALICE, socket, counting,
-            Duration.ofMillis(50), registry));
+            Duration.ofMillis(50), registry, NO_HANDLER));
     TestProbe<Void> waiter = testKit.createTestProbe();
     waiter.awaitAssert(() -> {
       assertTrue(registrations.get() >= 3, "registration is re-sent while unacknowledged");

@@ -1,0 +1,20 @@
+package io.switchboard.connection;
+
+import io.switchboard.Messaging;
+import io.switchboard.handler.DataType;
+import io.switchboard.handler.SocketHandler;
+import java.time.Duration;
+
+/**
+ * How a node handles client messages: the handler (null: none configured), the data type it takes, its
+ * timeout, and the per-connection bounds. {@code maxInFlight}: outstanding requests (handed to the
+ * handler or waiting for it) beyond which the node stops reading from the socket; {@code maxQueued}:
+ * outstanding requests beyond which the connection is closed with 1013.
+ */
+public record Handling(
+    SocketHandler handler,
+    DataType dataType,
+    Duration timeout,
+    int maxInFlight,
+    int maxQueued,
+    Messaging messaging) {}

@@ -83,6 +83,12 @@ public final class TestCluster implements AutoCloseable {
 
   /** Starts a node that joins the first node started (or itself, for the first). */
   public Switchboard startNode(Map<String, Object> overrides) {
+    return startNode(overrides, null);
+  }
+
+  /** Starts a node whose client messages go to {@code handler}. */
+  public Switchboard startNode(
+      Map<String, Object> overrides, io.switchboard.handler.SocketHandler handler) {
     int port = freePort();
     Map<String, Object> config = new HashMap<>();
     config.put("switchboard.cluster.host", "127.0.0.1");
@@ -100,7 +106,7 @@ public final class TestCluster implements AutoCloseable {
     config.put("switchboard.shutdown.drain-timeout", "5s");
     config.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     config.putAll(overrides);
-    Switchboard node = Switchboard.start(ConfigFactory.parseMap(config));
+    Switchboard node = Switchboard.start(ConfigFactory.parseMap(config), handler);
     nodes.add(node);
     clusterPorts.add(port);
     return node;

@@ -1,9 +1,9 @@
 package io.switchboard;
 
+import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceEvents;
 import io.switchboard.presence.UserPresence;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -17,12 +17,15 @@ final class Guardian {
   private Guardian() {}
 
   static Behavior<Void> create(
-      PresenceEventHub hub, Duration passivateAfter, CompletableFuture<Void> started) {
+      PresenceEventHub hub,
+      SwitchboardSettings.PresenceSettings presence,
+      CompletableFuture<Void> started) {
     return Behaviors.setup(
         context -> {
           ActorRef<PresenceEvents.Command> events =
               context.spawn(PresenceEvents.create(hub), PresenceEvents.NAME);
-          UserPresence.initSharding(context.getSystem(), events, passivateAfter);
+          UserPresence.initSharding(
+              context.getSystem(), events, presence.offlineGrace(), presence.passivateAfter());
           started.complete(null);
           return Behaviors.empty();
         });

@@ -115,7 +115,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
     CompletableFuture<Void> started = new CompletableFuture<>();
     system =
         ActorSystem.create(
-            Guardian.create(hub, settings.presence().passivateAfter(), started),
+            Guardian.create(hub, settings.presence(), started),
             settings.clusterName(),
             pekkoConfig(settings).withFallback(config));
     try {
@@ -329,7 +329,8 @@ public final class Switchboard implements Messaging, AutoCloseable {
             askTimeout())
         .thenApply(
             snapshot ->
-                new Presence(userId, !snapshot.connections().isEmpty(), snapshot.connections()));
+                new Presence(
+                    userId, snapshot.online(), snapshot.inGrace(), snapshot.connections()));
   }
 
   @Override

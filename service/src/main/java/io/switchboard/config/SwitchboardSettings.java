@@ -76,7 +76,8 @@ public record SwitchboardSettings(
     }
   }
 
-  public record PresenceSettings(Duration passivateAfter, Duration registerRetry) {}
+  public record PresenceSettings(
+      Duration offlineGrace, Duration passivateAfter, Duration registerRetry) {}
 
   public static SwitchboardSettings from(Config root) {
     Config c = root.getConfig("switchboard");
@@ -133,7 +134,9 @@ public record SwitchboardSettings(
             handler.getInt("max-in-flight"),
             handler.getInt("max-queued")),
         new PresenceSettings(
-            presence.getDuration("passivate-after"), presence.getDuration("register-retry")),
+            presence.getDuration("offline-grace"),
+            presence.getDuration("passivate-after"),
+            presence.getDuration("register-retry")),
         c.getDuration("shutdown.drain-timeout"));
   }
 

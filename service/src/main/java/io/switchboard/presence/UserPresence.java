@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -47,7 +48,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * entity's node dies together with all of the user's connections, no incarnation is left to emit the
  * offline event.
  *
- * <p>With no connections the entity stops itself after {@code passivateAfter}.
+ * <p>Offline grace ({@code offlineGrace} above zero): when the last connection goes, the user stays
+ * online for the grace, and a connection that registers within it continues the same online period
+ * (no offline/online pair at all); only when the grace passes with no connection is offline emitted.
+ *
+ * <p>With no connections (and past any grace) the entity stops itself after {@code passivateAfter}.
  */
 public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
@@ -76,8 +81,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   public record GetPresence(ActorRef<Snapshot> replyTo) implements Command, CborSerializable {}
 
-  /** The user's open connections, oldest first. */
-  public record Snapshot(List<ConnectionInfo> connections) implements CborSerializable {}
+  /**
+   * The user's open connections, oldest first; {@code online} also during the offline grace, when
+   * {@code inGrace} is true and there are no connections.
+   */
+  public record Snapshot(boolean online, boolean inGrace, List<ConnectionInfo> connections)
+      implements CborSerializable {}
 
   /** Close every connection of the user with {@code code}; answer how many were told to. */
   public record CloseConnections(int code, String reason, ActorRef<Closed> replyTo)
@@ -92,6 +101,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     INSTANCE
   }
 
+  private enum GraceOver implements Command {
+    INSTANCE
+  }
+
   private record Connection(
       String id, String node, long openedAt, ActorRef<ConnectionActor.Command> ref) {}
 
@@ -99,41 +112,59 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
       ActorSystem<?> system,
       ActorRef<PresenceEvents.Command> events,
+      Duration offlineGrace,
       Duration passivateAfter) {
     return ClusterSharding.get(system)
         .init(
             Entity.of(
                 TYPE_KEY,
                 entity ->
-                    create(entity.getEntityId(), entity.getShard(), events, passivateAfter)));
+                    create(
+                        entity.getEntityId(),
+                        entity.getShard(),
+                        events,
+                        offlineGrace,
+                        passivateAfter)));
   }
 
   public static Behavior<Command> create(
       String userId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
+      Duration offlineGrace,
       Duration passivateAfter) {
     return Behaviors.setup(
-        context -> new UserPresence(context, userId, shard, events, passivateAfter));
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new UserPresence(
+                        context, timers, userId, shard, events, offlineGrace, passivateAfter)));
   }
 
   private final ActorContext<Command> context;
   private final String userId;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorRef<PresenceEvents.Command> events;
+  private final TimerScheduler<Command> timers;
+  private final Duration offlineGrace;
   private final Duration passivateAfter;
   private final Map<String, Connection> connections = new LinkedHashMap<>();
   private boolean online;
+  private boolean inGrace;
   private long seq;
 
   private UserPresence(
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       String userId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
+      Duration offlineGrace,
       Duration passivateAfter) {
     super(context);
     this.context = context;
+    this.timers = timers;
+    this.offlineGrace = offlineGrace;
     this.userId = userId;
     this.shard = shard;
     this.events = events;
@@ -151,6 +182,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(GetPresence.class, this::onGetPresence)
         .onMessage(CloseConnections.class, this::onCloseConnections)
         .onMessage(Idle.class, this::onIdle)
+        .onMessage(GraceOver.class, this::onGraceOver)
         .build();
   }
 
@@ -169,6 +201,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
           new ConnectionStopped(register.connectionId(), register.connection()));
     }
     context.cancelReceiveTimeout();
+    if (inGrace) {
+      // Back within the grace: the same online period goes on, nothing is announced.
+      inGrace = false;
+      timers.cancel(GraceOver.INSTANCE);
+    }
     if (!online) {
       online = true;
       if (!register.rejoin()) {
@@ -187,12 +224,29 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     }
     connections.remove(connectionId);
     context.unwatch(connection.ref());
-    if (connections.isEmpty() && online) {
-      online = false;
-      emit(PresenceEvent.Kind.offline);
-      context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+    if (connections.isEmpty() && online && !inGrace) {
+      if (offlineGrace.isZero()) {
+        goOffline();
+      } else {
+        inGrace = true;
+        timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
+      }
     }
     return this;
+  }
+
+  private Behavior<Command> onGraceOver(GraceOver over) {
+    if (inGrace && connections.isEmpty()) {
+      inGrace = false;
+      goOffline();
+    }
+    return this;
+  }
+
+  private void goOffline() {
+    online = false;
+    emit(PresenceEvent.Kind.offline);
+    context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
   }
 
   private void emit(PresenceEvent.Kind kind) {
@@ -216,7 +270,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     for (Connection c : connections.values()) {
       infos.add(new ConnectionInfo(c.id(), c.node(), Instant.ofEpochMilli(c.openedAt()).toString()));
     }
-    get.replyTo().tell(new Snapshot(infos));
+    get.replyTo().tell(new Snapshot(online, inGrace, infos));
     return this;
   }
 

@@ -42,7 +42,18 @@ class UserPresenceTest {
   }
 
   private ActorRef<UserPresence.Command> entity(Duration passivateAfter) {
-    return testKit.spawn(UserPresence.create(user, shard.getRef(), events.getRef(), passivateAfter));
+    return entity(Duration.ZERO, passivateAfter);
+  }
+
+  private ActorRef<UserPresence.Command> entity(Duration grace, Duration passivateAfter) {
+    return testKit.spawn(
+        UserPresence.create(user, shard.getRef(), events.getRef(), grace, passivateAfter));
+  }
+
+  private UserPresence.Snapshot snapshot(ActorRef<UserPresence.Command> entity) {
+    TestProbe<UserPresence.Snapshot> reply = testKit.createTestProbe(UserPresence.Snapshot.class);
+    entity.tell(new UserPresence.GetPresence(reply.getRef()));
+    return reply.receiveMessage();
   }
 
   private static UserPresence.Register register(
@@ -187,5 +198,41 @@ class UserPresenceTest {
     shard.expectNoMessage(Duration.ofMillis(600));
     entity.tell(new UserPresence.Unregister("c1"));
     assertEquals(new ClusterSharding.Passivate<>(entity), shard.receiveMessage(Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void aReconnectWithinTheGraceMakesNoEventsAndTheUserStaysOnline() {
+    ActorRef<UserPresence.Command> entity = entity(Duration.ofMinutes(10), LONG);
+    TestProbe<ConnectionActor.Command> first = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ConnectionActor.Command> second = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c1", first, false));
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+    entity.tell(new UserPresence.Unregister("c1"));
+    UserPresence.Snapshot during = snapshot(entity);
+    assertTrue(during.online(), "online during the grace");
+    assertTrue(during.inGrace());
+    assertTrue(during.connections().isEmpty());
+
+    entity.tell(register("c2", second, false));
+    UserPresence.Snapshot back = snapshot(entity);
+    assertTrue(back.online());
+    assertTrue(!back.inGrace());
+    events.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void aReconnectAfterTheGraceGivesOfflineThenOnline() {
+    ActorRef<UserPresence.Command> entity = entity(Duration.ofMillis(300), LONG);
+    TestProbe<ConnectionActor.Command> first = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c1", first, false));
+    PresenceEvent online = nextEvent();
+    entity.tell(new UserPresence.Unregister("c1"));
+    PresenceEvent offline = nextEvent();
+    assertEquals(PresenceEvent.Kind.offline, offline.kind());
+    assertTrue(!snapshot(entity).online());
+    entity.tell(register("c2", testKit.createTestProbe(ConnectionActor.Command.class), false));
+    PresenceEvent again = nextEvent();
+    assertEquals(PresenceEvent.Kind.online, again.kind());
+    assertTrue(online.seq() < offline.seq() && offline.seq() < again.seq());
   }
 }

@@ -2,12 +2,12 @@ package io.switchboard.connection;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class NettySocket implements Socket {
   /** RFC 6455: the close reason fits in a control frame's 125 bytes, after the 2-byte code. */
   private static final int MAX_REASON_BYTES = 123;
+  /** After sending a close frame, how long the client has to answer with its own before the TCP close. */
+  private static final long CLOSE_HANDSHAKE_TIMEOUT_MILLIS = 3000;
 
   private final Channel channel;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -47,10 +49,20 @@ final class NettySocket implements Socket {
       return;
     }
     if (channel.isActive()) {
-      channel
-          .writeAndFlush(new CloseWebSocketFrame(code, truncate(reason)))
-          .addListener(ChannelFutureListener.CLOSE);
+      // No close right after the write: closing a TCP socket with unread input makes the kernel send a
+      // reset, which can overtake the close frame. Netty's protocol handler closes the channel when the
+      // client answers with its close frame; a client that does not is cut off after the timeout.
+      // Meanwhile input is read and dropped (see isClosing).
+      channel.config().setAutoRead(true);
+      channel.writeAndFlush(new CloseWebSocketFrame(code, truncate(reason)));
+      channel.eventLoop().schedule(() -> channel.close(), CLOSE_HANDSHAKE_TIMEOUT_MILLIS,
+          TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** True once a close frame has been sent: what the client still sends is dropped. */
+  boolean isClosing() {
+    return closed.get();
   }
 
   @Override

@@ -78,6 +78,9 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
       } else {
         return;
       }
+      if (socket != null && socket.isClosing()) {
+        return;
+      }
       if (actor != null) {
         actor.tell(new ConnectionActor.FromClient(frame));
       } else if (early != null && early.size() < MAX_EARLY_MESSAGES) {

@@ -1,6 +1,7 @@
 package io.switchboard;
 
 import io.switchboard.config.SwitchboardSettings;
+import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceEvents;
 import io.switchboard.presence.UserPresence;
@@ -11,22 +12,30 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Wires a node: its end of the presence event fan-out ({@link PresenceEvents}, at
- * {@code /user/presence-events}) and sharding of the {@link UserPresence} entities. Completes {@code started} once sharding runs on this node.
+ * {@code /user/presence-events}), the webhook dispatcher when one is configured, and sharding of the
+ * {@link UserPresence} entities. Completes {@code started} once sharding runs on this node.
  */
 final class Guardian {
   private Guardian() {}
 
+  /** What the rest of the node needs from the guardian's children; {@code webhooks} may be null. */
+  record Started(ActorRef<WebhookDispatcher.Command> webhooks) {}
+
   static Behavior<Void> create(
-      PresenceEventHub hub,
-      SwitchboardSettings.PresenceSettings presence,
-      CompletableFuture<Void> started) {
+      PresenceEventHub hub, SwitchboardSettings settings, CompletableFuture<Started> started) {
+    SwitchboardSettings.PresenceSettings presence = settings.presence();
     return Behaviors.setup(
         context -> {
+          ActorRef<WebhookDispatcher.Command> webhooks =
+              settings
+                  .webhook()
+                  .map(webhook -> context.spawn(WebhookDispatcher.create(webhook), "webhooks"))
+                  .orElse(null);
           ActorRef<PresenceEvents.Command> events =
-              context.spawn(PresenceEvents.create(hub), PresenceEvents.NAME);
+              context.spawn(PresenceEvents.create(hub, webhooks), PresenceEvents.NAME);
           UserPresence.initSharding(
               context.getSystem(), events, presence.offlineGrace(), presence.passivateAfter());
-          started.complete(null);
+          started.complete(new Started(webhooks));
           return Behaviors.empty();
         });
   }

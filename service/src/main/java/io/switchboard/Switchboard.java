@@ -15,6 +15,7 @@ import io.switchboard.handler.HttpForwardingHandler;
 import io.switchboard.handler.SocketHandler;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.connection.WebSocketServer;
+import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.presence.UserPresence;
@@ -37,8 +38,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -73,6 +76,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
   private final WebSocketServer wss;
   private final int wssPort;
   private final ServerBinding api;
+  private final ActorRef<WebhookDispatcher.Command> webhooks;
   private volatile boolean shuttingDown;
 
   /** Starts a node with {@code config} (the application's config, with Switchboard's defaults below). */
@@ -112,14 +116,14 @@ public final class Switchboard implements Messaging, AutoCloseable {
     SslContext tls = ServerTls.context(settings.tls());
 
     hub = new PresenceEventHub();
-    CompletableFuture<Void> started = new CompletableFuture<>();
+    CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
     system =
         ActorSystem.create(
-            Guardian.create(hub, settings.presence(), started),
+            Guardian.create(hub, settings, started),
             settings.clusterName(),
             pekkoConfig(settings).withFallback(config));
     try {
-      started.get(30, TimeUnit.SECONDS);
+      webhooks = started.get(30, TimeUnit.SECONDS).webhooks();
       sharding = ClusterSharding.get(system);
       join();
 
@@ -204,6 +208,9 @@ public final class Switchboard implements Messaging, AutoCloseable {
     values.put(
         "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
         s.drainTimeout().plusSeconds(2).toMillis() + "ms");
+    values.put(
+        "pekko.coordinated-shutdown.phases.before-cluster-shutdown.timeout",
+        s.drainTimeout().plusSeconds(5).toMillis() + "ms");
     return ConfigFactory.parseMap(values);
   }
 
@@ -251,6 +258,25 @@ public final class Switchboard implements Messaging, AutoCloseable {
             registry
                 .closeAll(CloseCodes.GOING_AWAY, "going away", settings.drainTimeout())
                 .thenApply(done -> Done.getInstance()));
+    if (webhooks != null) {
+      // After the sockets closed (their offline events are decided by then) and before the shards
+      // leave: deliver what is queued, within the drain timeout, and report by id what is not.
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+          "switchboard-drain-webhooks",
+          () ->
+              AskPattern.<WebhookDispatcher.Command, WebhookDispatcher.Drained>ask(
+                      webhooks, WebhookDispatcher.Drain::new, settings.drainTimeout(),
+                      system.scheduler())
+                  .exceptionallyCompose(
+                      timeout ->
+                          AskPattern.ask(
+                              webhooks,
+                              WebhookDispatcher.ReportUndelivered::new,
+                              Duration.ofSeconds(2),
+                              system.scheduler()))
+                  .handle((drained, error) -> Done.getInstance()));
+    }
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceStop(),
         "switchboard-stop-io",
@@ -287,7 +313,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
     OutboundMessage outbound = OutboundMessage.of(message);
     return entity(requireValidUserId(userId))
         .ask(
-            (org.apache.pekko.actor.typed.ActorRef<UserPresence.Delivered> replyTo) ->
+            (ActorRef<UserPresence.Delivered> replyTo) ->
                 new UserPresence.SendToUser(outbound, replyTo),
             askTimeout())
         .thenApply(UserPresence.Delivered::connections);
@@ -324,7 +350,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
   public CompletionStage<Presence> presence(String userId) {
     return entity(requireValidUserId(userId))
         .ask(
-            (org.apache.pekko.actor.typed.ActorRef<UserPresence.Snapshot> replyTo) ->
+            (ActorRef<UserPresence.Snapshot> replyTo) ->
                 new UserPresence.GetPresence(replyTo),
             askTimeout())
         .thenApply(
@@ -342,7 +368,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
   public CompletionStage<Integer> closeConnections(String userId, String reason) {
     return entity(requireValidUserId(userId))
         .ask(
-            (org.apache.pekko.actor.typed.ActorRef<UserPresence.Closed> replyTo) ->
+            (ActorRef<UserPresence.Closed> replyTo) ->
                 new UserPresence.CloseConnections(CloseCodes.CLOSED_BY_APP, reason, replyTo),
             askTimeout())
         .thenApply(UserPresence.Closed::connections);

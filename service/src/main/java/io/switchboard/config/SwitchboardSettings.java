@@ -1,10 +1,12 @@
 package io.switchboard.config;
 
 import com.typesafe.config.Config;
+import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.handler.DataType;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Typed view of the {@code switchboard} section of the configuration. Read once at start; every field
@@ -18,6 +20,7 @@ public record SwitchboardSettings(
     Auth auth,
     Api api,
     Handler handler,
+    Optional<WebhookDispatcher.Settings> webhook,
     PresenceSettings presence,
     Duration drainTimeout) {
 
@@ -88,6 +91,7 @@ public record SwitchboardSettings(
     Config api = c.getConfig("api");
     Config presence = c.getConfig("presence");
     Config handler = c.getConfig("handler");
+    Config events = c.getConfig("events");
     return new SwitchboardSettings(
         c.getString("cluster-name"),
         new Cluster(
@@ -133,11 +137,32 @@ public record SwitchboardSettings(
             handler.getDuration("timeout"),
             handler.getInt("max-in-flight"),
             handler.getInt("max-queued")),
+        webhook(events),
         new PresenceSettings(
             presence.getDuration("offline-grace"),
             presence.getDuration("passivate-after"),
             presence.getDuration("register-retry")),
         c.getDuration("shutdown.drain-timeout"));
+  }
+
+  private static Optional<WebhookDispatcher.Settings> webhook(Config events) {
+    String url = events.getString("webhook-url");
+    if (url.isEmpty()) {
+      return Optional.empty();
+    }
+    String secret = events.getString("webhook-secret");
+    if (secret.isEmpty()) {
+      throw new IllegalArgumentException("EVENTS_WEBHOOK_URL needs EVENTS_WEBHOOK_SECRET to sign events");
+    }
+    return Optional.of(
+        new WebhookDispatcher.Settings(
+            url,
+            secret,
+            events.getDuration("webhook-timeout"),
+            events.getDuration("webhook-retry-initial"),
+            events.getDuration("webhook-retry-max"),
+            events.getInt("webhook-max-attempts"),
+            events.getInt("webhook-max-queued")));
   }
 
   private static List<String> commaList(String value) {

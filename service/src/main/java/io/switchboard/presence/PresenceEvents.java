@@ -1,8 +1,10 @@
 package io.switchboard.presence;
 
 import io.switchboard.CborSerializable;
+import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.protocol.PresenceEvent;
 import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
@@ -37,7 +39,9 @@ public final class PresenceEvents {
 
   private PresenceEvents() {}
 
-  public static Behavior<Command> create(PresenceEventHub hub) {
+  /** @param webhooks the node's webhook dispatcher, or null when there is none */
+  public static Behavior<Command> create(
+      PresenceEventHub hub, ActorRef<WebhookDispatcher.Command> webhooks) {
     return Behaviors.setup(
         context -> {
           Cluster cluster = Cluster.get(context.getSystem());
@@ -45,6 +49,10 @@ public final class PresenceEvents {
               .onMessage(
                   Publish.class,
                   publish -> {
+                    if (webhooks != null) {
+                      // The deciding node alone posts the event, so the app gets it once.
+                      webhooks.tell(new WebhookDispatcher.Enqueue(publish.event()));
+                    }
                     Deliver deliver = new Deliver(publish.event());
                     for (Member member : cluster.state().getMembers()) {
                       if (member.equals(cluster.selfMember())) {

@@ -22,6 +22,7 @@ import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Limits;
 import io.switchboard.protocol.Presence;
+import io.switchboard.protocol.PresenceEvent;
 import io.switchboard.tls.ServerTls;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -377,6 +379,24 @@ public final class Switchboard implements Messaging, AutoCloseable {
   /** Adds a listener for every presence event of the cluster, as this node receives them. */
   public PresenceListener.Registration presenceListener(PresenceListener listener) {
     return hub.add(listener);
+  }
+
+  /** The model's {@code onOnline(userId)}: called when a user's first connection opens. */
+  public PresenceListener.Registration onOnline(Consumer<String> listener) {
+    return hub.add(event -> {
+      if (event.kind() == PresenceEvent.Kind.online) {
+        listener.accept(event.userId());
+      }
+    });
+  }
+
+  /** The model's {@code onOffline(userId)}: called when a user's last connection is gone. */
+  public PresenceListener.Registration onOffline(Consumer<String> listener) {
+    return hub.add(event -> {
+      if (event.kind() == PresenceEvent.Kind.offline) {
+        listener.accept(event.userId());
+      }
+    });
   }
 
   /** Ready for traffic: a cluster member that is Up, with sharding started, and not shutting down. */

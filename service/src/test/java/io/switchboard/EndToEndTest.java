@@ -390,6 +390,10 @@ class EndToEndTest {
           }
         });
     try {
+      BlockingQueue<String> onlines = new LinkedBlockingQueue<>();
+      BlockingQueue<String> offlines = new LinkedBlockingQueue<>();
+      node.onOnline(onlines::add);
+      node.onOffline(offlines::add);
       assertFalse(node.isOnline("java-user").toCompletableFuture().get(30, TimeUnit.SECONDS));
       WsClient device = cluster.connect(node, "java-user");
       assertEquals(PresenceEvent.Kind.online, seen.poll(30, TimeUnit.SECONDS).kind());
@@ -417,6 +421,8 @@ class EndToEndTest {
           .get(30, TimeUnit.SECONDS));
       assertEquals(4000, device.awaitClose().code());
       assertEquals(PresenceEvent.Kind.offline, seen.poll(30, TimeUnit.SECONDS).kind());
+      assertTrue(onlines.contains("java-user"));
+      assertTrue(offlines.contains("java-user"));
     } finally {
       registration.close();
     }

@@ -140,6 +140,27 @@ class HandlerEndToEndTest {
   }
 
   @Test
+  void stringAndBinaryDataAreForwardedAsTextAndBase64() throws Exception {
+    String url = "http://127.0.0.1:" + app.getAddress().getPort() + "/handle";
+    received.clear();
+    new HttpForwardingHandler(url, SECRET, DataType.STRING, Duration.ofSeconds(5))
+        .handle(new SocketRequest("c", "raw {text", "r1", null), null)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    JsonNode text = received.poll(10, TimeUnit.SECONDS);
+    assertEquals("string", text.get("dataType").asText());
+    assertEquals("raw {text", text.get("data").asText());
+    assertTrue(text.get("user").isNull(), "an anonymous connection has no user");
+
+    new HttpForwardingHandler(url, SECRET, DataType.BINARY, Duration.ofSeconds(5))
+        .handle(new SocketRequest("c", new byte[] {0, (byte) 255}, "r2", null), null)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    JsonNode binary = received.poll(10, TimeUnit.SECONDS);
+    assertEquals("binary", binary.get("dataType").asText());
+    assertArrayEquals(new byte[] {0, (byte) 255},
+        java.util.Base64.getDecoder().decode(binary.get("data").asText()));
+  }
+
+  @Test
   void anUnreachableHandlerGivesAnError() throws Exception {
     int closed = TestCluster.freePort();
     HttpForwardingHandler handler =

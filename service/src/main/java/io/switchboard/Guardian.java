@@ -4,6 +4,7 @@ import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceEvents;
+import io.switchboard.presence.PresenceRecovery;
 import io.switchboard.presence.UserPresence;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -34,7 +35,12 @@ final class Guardian {
           ActorRef<PresenceEvents.Command> events =
               context.spawn(PresenceEvents.create(hub, webhooks), PresenceEvents.NAME);
           UserPresence.initSharding(
-              context.getSystem(), events, presence.offlineGrace(), presence.passivateAfter());
+              context.getSystem(),
+              events,
+              presence.offlineGrace(),
+              presence.passivateAfter(),
+              new UserPresence.Records(presence.recordTimeout(), presence.recoverySettle()));
+          context.spawn(PresenceRecovery.create(), "presence-recovery");
           started.complete(new Started(webhooks));
           return Behaviors.empty();
         });

@@ -80,7 +80,11 @@ public record SwitchboardSettings(
   }
 
   public record PresenceSettings(
-      Duration offlineGrace, Duration passivateAfter, Duration registerRetry) {}
+      Duration offlineGrace,
+      Duration passivateAfter,
+      Duration registerRetry,
+      Duration recordTimeout,
+      Duration recoverySettle) {}
 
   public static SwitchboardSettings from(Config root) {
     Config c = root.getConfig("switchboard");
@@ -141,7 +145,9 @@ public record SwitchboardSettings(
         new PresenceSettings(
             presence.getDuration("offline-grace"),
             presence.getDuration("passivate-after"),
-            presence.getDuration("register-retry")),
+            presence.getDuration("register-retry"),
+            presence.getDuration("record-timeout"),
+            presence.getDuration("recovery-settle")),
         c.getDuration("shutdown.drain-timeout"));
   }
 

@@ -20,6 +20,11 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -42,11 +47,16 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  *   <li>a send is handed to every registered connection, and the answer is how many.
  * </ul>
  *
- * <p>When the entity moves (rebalance) or its node dies, its memory is gone; the connections still open
- * re-register as <em>rejoins</em>, and a fresh incarnation whose first registration is a rejoin takes
- * the user as already online and announces nothing. Known gap, for the fault-tolerance issue: when the
- * entity's node dies together with all of the user's connections, no incarnation is left to emit the
- * offline event.
+ * <p>Surviving its node: while the user is online, the entity keeps a record (the online event's id
+ * and its own node) in Distributed Data, written to a majority before the online event is emitted
+ * ({@link OnlineRecords}). A new incarnation (rebalance, or its node died) reads the record with
+ * majority consistency before it handles anything; finding one, it takes the user as online and waits
+ * {@code recoverySettle} for the user's surviving connections to re-register (as <em>rejoins</em>):
+ * if any do, nothing is announced; if none does, it emits the offline event. When a node is removed,
+ * {@link PresenceRecovery} on the survivors wakes the entity of every user recorded there, so a user
+ * whose entity died together with all of their connections still gets exactly one offline. The offline
+ * event's id is derived from the online event's ({@code <online id>:offline}), so an offline repeated
+ * after a crash between emitting it and removing the record has the same id and can be deduplicated.
  *
  * <p>Offline grace ({@code offlineGrace} above zero): when the last connection goes, the user stays
  * online for the grace, and a connection that registers within it continues the same online period
@@ -105,6 +115,23 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     INSTANCE
   }
 
+  /** Starts the entity (when its node is gone, to recover the user recorded online there). */
+  public record Wake() implements Command, CborSerializable {}
+
+  private record Loaded(Replicator.GetResponse<LWWMap<String, String>> response, boolean local)
+      implements Command {}
+
+  private record OnlineRecorded(Replicator.UpdateResponse<LWWMap<String, String>> response)
+      implements Command {}
+
+  private record RecordRemoved(Replicator.UpdateResponse<LWWMap<String, String>> response)
+      implements Command {}
+
+  /** How the entity reaches the replicated online records. */
+  public record Records(Duration timeout, Duration recoverySettle) {}
+
+  private static final int STASH_CAPACITY = 10_000;
+
   private record Connection(
       String id, String node, long openedAt, ActorRef<ConnectionActor.Command> ref) {}
 
@@ -113,7 +140,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       ActorSystem<?> system,
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
-      Duration passivateAfter) {
+      Duration passivateAfter,
+      Records records) {
     return ClusterSharding.get(system)
         .init(
             Entity.of(
@@ -124,7 +152,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                         entity.getShard(),
                         events,
                         offlineGrace,
-                        passivateAfter)));
+                        passivateAfter,
+                        records)));
   }
 
   public static Behavior<Command> create(
@@ -132,13 +161,66 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
-      Duration passivateAfter) {
+      Duration passivateAfter,
+      Records records) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
-                    new UserPresence(
-                        context, timers, userId, shard, events, offlineGrace, passivateAfter)));
+                    Behaviors.<Command>withStash(
+                        STASH_CAPACITY,
+                        stash ->
+                            DistributedData.<Command, LWWMap<String, String>>withReplicatorMessageAdapter(
+                                replicator -> {
+                                  // Nothing is handled before the record is read: what an earlier
+                                  // incarnation announced decides what this one may announce.
+                                  load(replicator, userId, records, false);
+                                  return Behaviors.receive(Command.class)
+                                      .onMessage(
+                                          Loaded.class,
+                                          loaded -> {
+                                            if (loaded.response() instanceof Replicator.GetFailure
+                                                && !loaded.local()) {
+                                              // No majority reachable: fall back to this replica.
+                                              load(replicator, userId, records, true);
+                                              return Behaviors.same();
+                                            }
+                                            return stash.unstashAll(
+                                                new UserPresence(
+                                                    context, timers, replicator, userId, shard,
+                                                    events, offlineGrace, passivateAfter, records,
+                                                    entryOf(loaded.response(), userId)));
+                                          })
+                                      .onAnyMessage(
+                                          message -> {
+                                            stash.stash(message);
+                                            return Behaviors.same();
+                                          })
+                                      .build();
+                                }))));
+  }
+
+  private static void load(
+      ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator,
+      String userId,
+      Records records,
+      boolean local) {
+    replicator.askGet(
+        replyTo ->
+            new Replicator.Get<>(
+                OnlineRecords.key(userId),
+                local ? Replicator.readLocal() : new Replicator.ReadMajority(records.timeout()),
+                replyTo),
+        response -> new Loaded(response, local));
+  }
+
+  private static OnlineRecords.Entry entryOf(
+      Replicator.GetResponse<LWWMap<String, String>> response, String userId) {
+    if (response instanceof Replicator.GetSuccess<LWWMap<String, String>> success) {
+      String value = success.dataValue().getEntries().get(userId);
+      return value == null ? null : OnlineRecords.Entry.decode(value);
+    }
+    return null;
   }
 
   private final ActorContext<Command> context;
@@ -148,28 +230,63 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private final TimerScheduler<Command> timers;
   private final Duration offlineGrace;
   private final Duration passivateAfter;
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator;
+  private final SelfUniqueAddress selfAddress;
+  private final String host;
+  private final Records records;
   private final Map<String, Connection> connections = new LinkedHashMap<>();
   private boolean online;
   private boolean inGrace;
+  /** Id of the online event of the current online period (the offline's id derives from it). */
+  private String onlineEventId;
+  /** The online record is being written; the online event goes out when it is. */
+  private boolean recording;
+  /** The user went away while the online record was being written. */
+  private boolean offlineAfterRecording;
+  /** The online event to emit once the record is written, if any. */
+  private String pendingAnnouncement;
   private long seq;
 
   private UserPresence(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
+      ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator,
       String userId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
-      Duration passivateAfter) {
+      Duration passivateAfter,
+      Records records,
+      OnlineRecords.Entry recorded) {
     super(context);
     this.context = context;
     this.timers = timers;
+    this.replicator = replicator;
+    this.records = records;
+    this.selfAddress = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    this.host = selfAddress.uniqueAddress().address().toString();
     this.offlineGrace = offlineGrace;
     this.userId = userId;
     this.shard = shard;
     this.events = events;
     this.passivateAfter = passivateAfter;
-    context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+    if (recorded != null) {
+      // An earlier incarnation announced the user online and never offline: carry on from there, and
+      // give the user's surviving connections time to re-register before deciding they are gone.
+      online = true;
+      onlineEventId = recorded.onlineEventId();
+      inGrace = true;
+      timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
+      if (!recorded.host().equals(host)) {
+        record(null);
+      }
+    } else {
+      context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+    }
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   @Override
@@ -183,6 +300,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(CloseConnections.class, this::onCloseConnections)
         .onMessage(Idle.class, this::onIdle)
         .onMessage(GraceOver.class, this::onGraceOver)
+        .onMessage(Wake.class, wake -> this)
+        .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
+        .onMessage(RecordRemoved.class, removed -> this)
         .build();
   }
 
@@ -208,9 +328,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     }
     if (!online) {
       online = true;
-      if (!register.rejoin()) {
-        emit(PresenceEvent.Kind.online);
-      }
+      onlineEventId = UUID.randomUUID().toString();
+      // A rejoin to an incarnation that found no record: the user was announced, only the record is
+      // missing; write it, announce nothing.
+      record(register.rejoin() ? null : onlineEventId);
     }
     register.connection().tell(new ConnectionActor.Registered(context.getSelf()));
     return this;
@@ -225,7 +346,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     connections.remove(connectionId);
     context.unwatch(connection.ref());
     if (connections.isEmpty() && online && !inGrace) {
-      if (offlineGrace.isZero()) {
+      if (recording) {
+        offlineAfterRecording = true;
+      } else if (offlineGrace.isZero()) {
         goOffline();
       } else {
         inGrace = true;
@@ -245,14 +368,63 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   private void goOffline() {
     online = false;
-    emit(PresenceEvent.Kind.offline);
+    emit(PresenceEvent.Kind.offline, onlineEventId + ":offline");
+    replicator.askUpdate(
+        replyTo ->
+            new Replicator.Update<>(
+                OnlineRecords.key(userId),
+                LWWMap.create(),
+                new Replicator.WriteMajority(records.timeout()),
+                replyTo,
+                map -> map.remove(selfAddress, userId)),
+        RecordRemoved::new);
     context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
   }
 
-  private void emit(PresenceEvent.Kind kind) {
+  /**
+   * Writes the online record (to a majority); {@code announce}: the id of the online event to emit
+   * once it is written, or null to emit nothing.
+   */
+  private void record(String announce) {
+    recording = true;
+    String value = new OnlineRecords.Entry(onlineEventId, host).encode();
+    replicator.askUpdate(
+        replyTo ->
+            new Replicator.Update<>(
+                OnlineRecords.key(userId),
+                LWWMap.create(),
+                new Replicator.WriteMajority(records.timeout()),
+                replyTo,
+                map -> map.put(selfAddress, userId, value)),
+        response -> new OnlineRecorded(response));
+    pendingAnnouncement = announce;
+  }
+
+  private Behavior<Command> onOnlineRecorded(OnlineRecorded recorded) {
+    // On a timeout the write still reaches the replicas it could: announce anyway, the user is online.
+    recording = false;
+    if (pendingAnnouncement != null) {
+      emit(PresenceEvent.Kind.online, pendingAnnouncement);
+      pendingAnnouncement = null;
+    }
+    if (offlineAfterRecording) {
+      offlineAfterRecording = false;
+      if (connections.isEmpty() && online && !inGrace) {
+        if (offlineGrace.isZero()) {
+          goOffline();
+        } else {
+          inGrace = true;
+          timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
+        }
+      }
+    }
+    return this;
+  }
+
+  private void emit(PresenceEvent.Kind kind, String eventId) {
     long now = System.currentTimeMillis();
     seq = Math.max(seq + 1, now);
-    PresenceEvent event = new PresenceEvent(UUID.randomUUID().toString(), userId, kind, seq, now);
+    PresenceEvent event = new PresenceEvent(eventId, userId, kind, seq, now);
     events.tell(new PresenceEvents.Publish(event));
   }
 

@@ -16,7 +16,11 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.ConfigFactory;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -27,7 +31,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 class UserPresenceTest {
-  @JUnit5TestKit final ActorTestKit testKit = new JUnit5TestKitBuilder().build();
+  /** A one-node cluster: the entity keeps its online record in Distributed Data. */
+  @JUnit5TestKit
+  final ActorTestKit testKit =
+      new JUnit5TestKitBuilder()
+          .withCustomConfig(
+              ConfigFactory.parseString(
+                  "pekko.actor.provider = cluster\n"
+                      + "pekko.remote.artery.canonical.hostname = 127.0.0.1\n"
+                      + "pekko.remote.artery.canonical.port = 0\n"
+                      + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on"))
+          .build();
+
+  private static final UserPresence.Records RECORDS =
+      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300));
   private static final Duration LONG = Duration.ofMinutes(10);
 
   private TestProbe<PresenceEvents.Command> events;
@@ -35,7 +52,13 @@ class UserPresenceTest {
   private String user;
 
   @BeforeEach
-  void probes() {
+  void joinAndProbes() {
+    Cluster cluster = Cluster.get(testKit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    testKit.createTestProbe().awaitAssert(() -> {
+      assertEquals(MemberStatus.up(), cluster.selfMember().status());
+      return null;
+    });
     user = "user-" + UUID.randomUUID();
     events = testKit.createTestProbe(PresenceEvents.Command.class);
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
@@ -47,7 +70,7 @@ class UserPresenceTest {
 
   private ActorRef<UserPresence.Command> entity(Duration grace, Duration passivateAfter) {
     return testKit.spawn(
-        UserPresence.create(user, shard.getRef(), events.getRef(), grace, passivateAfter));
+        UserPresence.create(user, shard.getRef(), events.getRef(), grace, passivateAfter, RECORDS));
   }
 
   private UserPresence.Snapshot snapshot(ActorRef<UserPresence.Command> entity) {
@@ -234,5 +257,30 @@ class UserPresenceTest {
     PresenceEvent again = nextEvent();
     assertEquals(PresenceEvent.Kind.online, again.kind());
     assertTrue(online.seq() < offline.seq() && offline.seq() < again.seq());
+  }
+
+  @Test
+  void anIncarnationThatFindsTheUserOnlineAndNoConnectionRejoiningEmitsOneOffline() {
+    ActorRef<UserPresence.Command> crashed = entity(LONG);
+    TestProbe<ConnectionActor.Command> lost = testKit.createTestProbe(ConnectionActor.Command.class);
+    crashed.tell(register("c1", lost, false));
+    PresenceEvent online = nextEvent();
+    assertEquals(PresenceEvent.Kind.online, online.kind());
+    // The entity's memory is gone (its node died with the user's only connection).
+    testKit.stop(crashed);
+
+    ActorRef<UserPresence.Command> recovered = entity(LONG);
+    recovered.tell(new UserPresence.Wake());
+    assertTrue(snapshot(recovered).online(), "online while the connections may still rejoin");
+    PresenceEvent offline = nextEvent();
+    assertEquals(PresenceEvent.Kind.offline, offline.kind());
+    assertEquals(online.id() + ":offline", offline.id());
+    assertTrue(offline.seq() > online.seq());
+
+    // The record is gone with the offline: a later incarnation has nothing to recover.
+    testKit.stop(recovered);
+    ActorRef<UserPresence.Command> later = entity(LONG);
+    assertTrue(!snapshot(later).online());
+    events.expectNoMessage(Duration.ofMillis(600));
   }
 }

@@ -1,0 +1,40 @@
+package io.switchboard.presence;
+
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.LWWMapKey;
+
+/**
+ * The replicated record of which users are online and on which node their entity runs, kept in Pekko
+ * Distributed Data (an LWW map per bucket, written with majority consistency). It outlives any one
+ * node: a user's entity that starts anywhere reads it to learn that an earlier incarnation had
+ * announced the user online, and when a node is removed the survivors find the users whose entity
+ * died with it.
+ *
+ * <p>A value is {@code "<online event id> <entity node address>"}.
+ */
+final class OnlineRecords {
+  static final int BUCKETS = 64;
+
+  /** One online user's record. */
+  record Entry(String onlineEventId, String host) {
+    String encode() {
+      return onlineEventId + " " + host;
+    }
+
+    static Entry decode(String value) {
+      int space = value.indexOf(' ');
+      return new Entry(value.substring(0, space), value.substring(space + 1));
+    }
+  }
+
+  private OnlineRecords() {}
+
+  static Key<LWWMap<String, String>> key(String userId) {
+    return bucket(Math.floorMod(userId.hashCode(), BUCKETS));
+  }
+
+  static Key<LWWMap<String, String>> bucket(int index) {
+    return LWWMapKey.create("presence-online-" + index);
+  }
+}

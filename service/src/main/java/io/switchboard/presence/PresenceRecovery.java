@@ -1,0 +1,84 @@
+package io.switchboard.presence;
+
+import java.util.Map;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * When a node is removed from the cluster (downed after a crash, or left), wakes the entity of every
+ * user recorded online with an entity on that node ({@link OnlineRecords}), so that the new incarnation
+ * recovers the user: online if their connections on other nodes re-register, else exactly one offline.
+ * Every surviving node does this from its own replica; waking an entity twice is harmless.
+ */
+public final class PresenceRecovery {
+  private PresenceRecovery() {}
+
+  private interface Command {}
+
+  private record Removed(ClusterEvent.MemberRemoved event) implements Command {}
+
+  private record Scanned(String host, Replicator.GetResponse<LWWMap<String, String>> response)
+      implements Command {}
+
+  public static Behavior<?> create() {
+    return Behaviors.<Command>setup(
+            context -> {
+              ClusterSharding sharding = ClusterSharding.get(context.getSystem());
+              Cluster.get(context.getSystem())
+                  .subscriptions()
+                  .tell(
+                      Subscribe.create(
+                          context.messageAdapter(ClusterEvent.MemberRemoved.class, Removed::new),
+                          ClusterEvent.MemberRemoved.class));
+              return DistributedData.<Command, LWWMap<String, String>>withReplicatorMessageAdapter(
+                  replicator ->
+                      Behaviors.receive(Command.class)
+                          .onMessage(
+                              Removed.class,
+                              removed -> {
+                                String host = removed.event().member().address().toString();
+                                for (int i = 0; i < OnlineRecords.BUCKETS; i++) {
+                                  int bucket = i;
+                                  replicator.askGet(
+                                      replyTo ->
+                                          new Replicator.Get<>(
+                                              OnlineRecords.bucket(bucket),
+                                              Replicator.readLocal(),
+                                              replyTo),
+                                      response -> new Scanned(host, response));
+                                }
+                                return Behaviors.same();
+                              })
+                          .onMessage(
+                              Scanned.class,
+                              scanned -> {
+                                if (scanned.response()
+                                    instanceof Replicator.GetSuccess<LWWMap<String, String>> success) {
+                                  for (Map.Entry<String, String> entry :
+                                      success.dataValue().getEntries().entrySet()) {
+                                    if (OnlineRecords.Entry.decode(entry.getValue())
+                                        .host()
+                                        .equals(scanned.host())) {
+                                      context.getLog().info(
+                                          "recovering presence of {}: its entity was on removed node {}",
+                                          entry.getKey(), scanned.host());
+                                      sharding
+                                          .entityRefFor(UserPresence.TYPE_KEY, entry.getKey())
+                                          .tell(new UserPresence.Wake());
+                                    }
+                                  }
+                                }
+                                return Behaviors.same();
+                              })
+                          .build());
+            })
+        .narrow();
+  }
+}

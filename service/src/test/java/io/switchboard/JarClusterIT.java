@@ -159,4 +159,94 @@ class JarClusterIT {
             .get("delivered").asInt() == 1));
     assertEquals("{\"hello\":\"world\"}", demo.nextText());
   }
+
+  /** Collects the presence events of GET /v1/events on {@code node}, in arrival order. */
+  private static List<JsonNode> events(HttpClient http, NodeProcess node) throws Exception {
+    List<JsonNode> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    HttpResponse<java.io.InputStream> stream =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.apiPort + "/v1/events"))
+                .header("Authorization", "Bearer " + KEY).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, stream.statusCode());
+    Thread reader = new Thread(() -> {
+      try (java.io.BufferedReader lines = new java.io.BufferedReader(
+          new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          if (line.startsWith("data:")) {
+            events.add(JSON.readTree(line.substring(5).trim()));
+          }
+        }
+      } catch (java.io.IOException e) {
+        // the node went away at the end of the test
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    return events;
+  }
+
+  private static List<String> kinds(List<JsonNode> events, String user) {
+    return events.stream().filter(e -> e.get("userId").asText().equals(user))
+        .map(e -> e.get("kind").asText()).toList();
+  }
+
+  @Test
+  void aNodeKilledWithUsersEntitiesAndAllTheirConnectionsStillYieldsExactlyOneOfflineEach()
+      throws Exception {
+    Path certDir = Files.createTempDirectory("switchboard-it-kill-tls");
+    SSLContext tls = TestCluster.trusting(DevCertificate.ensure(certDir)[0]);
+    HttpClient http = http(tls);
+    int seedPort = TestCluster.freePort();
+    for (String name : List.of("a", "b", "c")) {
+      Map<String, String> env = new java.util.HashMap<>(Map.of(
+          "SEED_NODES", "127.0.0.1:" + seedPort,
+          "JWT_SECRET", SECRET,
+          "API_KEY", KEY,
+          "TLS_DEV_CERT_DIR", certDir.toString()));
+      if (name.equals("a")) {
+        env.put("CLUSTER_PORT", String.valueOf(seedPort));
+      }
+      nodes.add(NodeProcess.start("kill-" + name, env));
+    }
+    nodes.forEach(n -> n.awaitReady(http));
+    NodeProcess a = nodes.get(0);
+    NodeProcess b = nodes.get(1);
+    NodeProcess c = nodes.get(2);
+    List<JsonNode> events = events(http, a);
+
+    // Twenty users with their only device on c: about a third of their entities live on c as well.
+    List<String> users = java.util.stream.IntStream.range(0, 20).mapToObj(i -> "solo-" + i).toList();
+    List<WsClient> devices = new ArrayList<>();
+    for (String user : users) {
+      devices.add(WsClient.connect(http, URI.create("wss://localhost:" + c.wssPort + "/socket?token="
+          + DevTokens.sign(SECRET, user, Duration.ofHours(1))), Map.of(), List.of()));
+    }
+    String both = DevTokens.sign(SECRET, "both", Duration.ofHours(1));
+    devices.add(WsClient.connect(http, URI.create("wss://localhost:" + b.wssPort + "/socket?token=" + both),
+        Map.of(), List.of()));
+    devices.add(WsClient.connect(http, URI.create("wss://localhost:" + c.wssPort + "/socket?token=" + both),
+        Map.of(), List.of()));
+    TestCluster.await("every user online on a's event stream",
+        () -> users.stream().allMatch(u -> kinds(events, u).equals(List.of("online")))
+            && kinds(events, "both").equals(List.of("online")));
+
+    c.kill();
+
+    TestCluster.await("an offline for every user whose devices were all on c",
+        () -> users.stream().allMatch(u -> kinds(events, u).size() >= 2));
+    String nodeB = "127.0.0.1:" + b.clusterPort;
+    TestCluster.await("both's device on c leaves presence",
+        () -> quietly(() -> nodesOf(http, a, "both").equals(Set.of(nodeB))));
+    // A marker event after everything else, so that a late duplicate would have shown by then.
+    WsClient marker = WsClient.connect(http, URI.create("wss://localhost:" + b.wssPort + "/socket?token="
+        + DevTokens.sign(SECRET, "marker", Duration.ofHours(1))), Map.of(), List.of());
+    TestCluster.await("the marker is online", () -> kinds(events, "marker").equals(List.of("online")));
+    for (String user : users) {
+      assertEquals(List.of("online", "offline"), kinds(events, user), user);
+    }
+    assertEquals(List.of("online"), kinds(events, "both"), "no spurious offline/online for both");
+    marker.close();
+  }
 }

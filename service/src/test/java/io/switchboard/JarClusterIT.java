@@ -41,6 +41,29 @@ class JarClusterIT {
     nodes.forEach(NodeProcess::close);
   }
 
+  /**
+   * Starts nodes a, b and c (a is the seed) with a shared dev certificate; waits until all are ready.
+   * Returns an HTTP client that trusts their certificate.
+   */
+  private HttpClient startThreeNodes(String name) throws Exception {
+    Path certDir = Files.createTempDirectory("switchboard-it-tls");
+    HttpClient http = http(TestCluster.trusting(DevCertificate.ensure(certDir)[0]));
+    int seedPort = TestCluster.freePort();
+    for (String node : List.of("a", "b", "c")) {
+      Map<String, String> env = new java.util.HashMap<>(Map.of(
+          "SEED_NODES", "127.0.0.1:" + seedPort,
+          "JWT_SECRET", SECRET,
+          "API_KEY", KEY,
+          "TLS_DEV_CERT_DIR", certDir.toString()));
+      if (node.equals("a")) {
+        env.put("CLUSTER_PORT", String.valueOf(seedPort));
+      }
+      nodes.add(NodeProcess.start(name + "-" + node, env));
+    }
+    nodes.forEach(n -> n.awaitReady(http));
+    return http;
+  }
+
   private static HttpClient http(SSLContext tls) {
     return HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
   }
@@ -79,22 +102,7 @@ class JarClusterIT {
 
   @Test
   void threeProcessesFormOneClusterThatSurvivesAKillAndAStop() throws Exception {
-    Path certDir = Files.createTempDirectory("switchboard-it-tls");
-    SSLContext tls = TestCluster.trusting(DevCertificate.ensure(certDir)[0]);
-    HttpClient http = http(tls);
-    int seedPort = TestCluster.freePort();
-    for (String name : List.of("a", "b", "c")) {
-      Map<String, String> env = new java.util.HashMap<>(Map.of(
-          "SEED_NODES", "127.0.0.1:" + seedPort,
-          "JWT_SECRET", SECRET,
-          "API_KEY", KEY,
-          "TLS_DEV_CERT_DIR", certDir.toString()));
-      if (name.equals("a")) {
-        env.put("CLUSTER_PORT", String.valueOf(seedPort));
-      }
-      nodes.add(NodeProcess.start("cluster-" + name, env));
-    }
-    nodes.forEach(n -> n.awaitReady(http));
+    HttpClient http = startThreeNodes("cluster");
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
@@ -195,22 +203,7 @@ class JarClusterIT {
   @Test
   void aNodeKilledWithUsersEntitiesAndAllTheirConnectionsStillYieldsExactlyOneOfflineEach()
       throws Exception {
-    Path certDir = Files.createTempDirectory("switchboard-it-kill-tls");
-    SSLContext tls = TestCluster.trusting(DevCertificate.ensure(certDir)[0]);
-    HttpClient http = http(tls);
-    int seedPort = TestCluster.freePort();
-    for (String name : List.of("a", "b", "c")) {
-      Map<String, String> env = new java.util.HashMap<>(Map.of(
-          "SEED_NODES", "127.0.0.1:" + seedPort,
-          "JWT_SECRET", SECRET,
-          "API_KEY", KEY,
-          "TLS_DEV_CERT_DIR", certDir.toString()));
-      if (name.equals("a")) {
-        env.put("CLUSTER_PORT", String.valueOf(seedPort));
-      }
-      nodes.add(NodeProcess.start("kill-" + name, env));
-    }
-    nodes.forEach(n -> n.awaitReady(http));
+    HttpClient http = startThreeNodes("kill");
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);

@@ -241,8 +241,6 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private String onlineEventId;
   /** The online record is being written; the online event goes out when it is. */
   private boolean recording;
-  /** The user went away while the online record was being written. */
-  private boolean offlineAfterRecording;
   /** The online event to emit once the record is written, if any. */
   private String pendingAnnouncement;
   private long seq;
@@ -345,17 +343,24 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     }
     connections.remove(connectionId);
     context.unwatch(connection.ref());
-    if (connections.isEmpty() && online && !inGrace) {
-      if (recording) {
-        offlineAfterRecording = true;
-      } else if (offlineGrace.isZero()) {
-        goOffline();
-      } else {
-        inGrace = true;
-        timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
-      }
-    }
+    whenNoConnections();
     return this;
+  }
+
+  /**
+   * If the user has no connection left: start the grace, or go offline. Waits while the online record
+   * is being written (then {@link #onOnlineRecorded} comes back here), so offline never overtakes online.
+   */
+  private void whenNoConnections() {
+    if (!connections.isEmpty() || !online || inGrace || recording) {
+      return;
+    }
+    if (offlineGrace.isZero()) {
+      goOffline();
+    } else {
+      inGrace = true;
+      timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
+    }
   }
 
   private Behavior<Command> onGraceOver(GraceOver over) {
@@ -369,15 +374,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private void goOffline() {
     online = false;
     emit(PresenceEvent.Kind.offline, onlineEventId + ":offline");
-    replicator.askUpdate(
-        replyTo ->
-            new Replicator.Update<>(
-                OnlineRecords.key(userId),
-                LWWMap.create(),
-                new Replicator.WriteMajority(records.timeout()),
-                replyTo,
-                map -> map.remove(selfAddress, userId)),
-        RecordRemoved::new);
+    updateRecord(map -> map.remove(selfAddress, userId), RecordRemoved::new);
     context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
   }
 
@@ -388,6 +385,14 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private void record(String announce) {
     recording = true;
     String value = new OnlineRecords.Entry(onlineEventId, host).encode();
+    updateRecord(map -> map.put(selfAddress, userId, value), OnlineRecorded::new);
+    pendingAnnouncement = announce;
+  }
+
+  /** Changes this user's online record, with majority consistency. */
+  private void updateRecord(
+      java.util.function.Function<LWWMap<String, String>, LWWMap<String, String>> change,
+      java.util.function.Function<Replicator.UpdateResponse<LWWMap<String, String>>, Command> answer) {
     replicator.askUpdate(
         replyTo ->
             new Replicator.Update<>(
@@ -395,9 +400,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                 LWWMap.create(),
                 new Replicator.WriteMajority(records.timeout()),
                 replyTo,
-                map -> map.put(selfAddress, userId, value)),
-        response -> new OnlineRecorded(response));
-    pendingAnnouncement = announce;
+                change),
+        answer);
   }
 
   private Behavior<Command> onOnlineRecorded(OnlineRecorded recorded) {
@@ -407,17 +411,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       emit(PresenceEvent.Kind.online, pendingAnnouncement);
       pendingAnnouncement = null;
     }
-    if (offlineAfterRecording) {
-      offlineAfterRecording = false;
-      if (connections.isEmpty() && online && !inGrace) {
-        if (offlineGrace.isZero()) {
-          goOffline();
-        } else {
-          inGrace = true;
-          timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
-        }
-      }
-    }
+    whenNoConnections();
     return this;
   }
 

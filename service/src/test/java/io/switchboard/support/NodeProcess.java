@@ -16,11 +16,17 @@ import java.util.concurrent.TimeUnit;
 public final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
+  private final String name;
+  private final Map<String, String> env;
   public final int wssPort;
   public final int apiPort;
   public final int clusterPort;
 
-  private NodeProcess(Process process, Path log, int wssPort, int apiPort, int clusterPort) {
+  private NodeProcess(
+      String name, Map<String, String> env, Process process, Path log, int wssPort, int apiPort,
+      int clusterPort) {
+    this.name = name;
+    this.env = env;
     this.process = process;
     this.log = log;
     this.wssPort = wssPort;
@@ -28,16 +34,20 @@ public final class NodeProcess implements AutoCloseable {
     this.clusterPort = clusterPort;
   }
 
-  /** Starts the jar named by the {@code switchboard.jar} system property with {@code env} added. */
+  /**
+   * Starts the jar named by the {@code switchboard.jar} system property with {@code env} added; the
+   * ports not given in {@code env} (CLUSTER_PORT, WSS_PORT, API_PORT) are free ones.
+   */
   public static NodeProcess start(String name, Map<String, String> env) {
     String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
-    int wss = TestCluster.freePort();
-    int api = TestCluster.freePort();
-    int cluster = env.containsKey("CLUSTER_PORT")
-        ? Integer.parseInt(env.get("CLUSTER_PORT"))
-        : TestCluster.freePort();
+    int wss = port(env, "WSS_PORT");
+    int api = port(env, "API_PORT");
+    int cluster = port(env, "CLUSTER_PORT");
     try {
       Path log = Path.of("target", "it-" + name + ".log");
+      if (Files.exists(log)) {
+        Files.move(log, log.resolveSibling(log.getFileName() + "." + System.nanoTime()));
+      }
       Files.createDirectories(log.getParent());
       ProcessBuilder builder =
           new ProcessBuilder(
@@ -46,16 +56,26 @@ public final class NodeProcess implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(log.toFile());
       builder.environment().put("CLUSTER_HOST", "127.0.0.1");
-      builder.environment().put("CLUSTER_PORT", String.valueOf(cluster));
       builder.environment().put("WSS_HOST", "127.0.0.1");
-      builder.environment().put("WSS_PORT", String.valueOf(wss));
       builder.environment().put("API_HOST", "127.0.0.1");
-      builder.environment().put("API_PORT", String.valueOf(api));
-      builder.environment().putAll(env);
-      return new NodeProcess(builder.start(), log, wss, api, cluster);
+      Map<String, String> fixed = new java.util.HashMap<>(env);
+      fixed.put("CLUSTER_PORT", String.valueOf(cluster));
+      fixed.put("WSS_PORT", String.valueOf(wss));
+      fixed.put("API_PORT", String.valueOf(api));
+      builder.environment().putAll(fixed);
+      return new NodeProcess(name, Map.copyOf(fixed), builder.start(), log, wss, api, cluster);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static int port(Map<String, String> env, String variable) {
+    return env.containsKey(variable) ? Integer.parseInt(env.get(variable)) : TestCluster.freePort();
+  }
+
+  /** A new process of this node: same name, same environment, same ports (this one must have exited). */
+  public NodeProcess restart() {
+    return start(name, env);
   }
 
   /** Waits until {@code /health/ready} answers 200. */

@@ -16,6 +16,17 @@ public final class Main {
     }
   }
 
+  private static String tlsLine(Switchboard node) {
+    var tls = node.settings().tls();
+    if (!tls.enabled()) {
+      return "TLS is off";
+    }
+    if (!tls.certFile().isEmpty() || !tls.keystoreFile().isEmpty()) {
+      return "TLS: the configured certificate";
+    }
+    return "Dev TLS certificate: " + tls.devCertDir() + "/cert.pem (self-signed: trust it in your client)";
+  }
+
   private static void printDevBanner(Switchboard node) {
     String user = node.settings().auth().devUser();
     String token = node.tokenFor(user, Duration.ofHours(24));
@@ -31,10 +42,7 @@ public final class Main {
             "API key:        " + node.apiKey(),
             "Token (" + user + ", 24h): " + token,
             "WebSocket:      " + wss + "?token=" + token,
-            tls
-                ? "Dev TLS certificate: " + node.settings().tls().devCertDir() + "/cert.pem"
-                    + " (self-signed: trust it in your client)"
-                : "TLS is off",
+            tlsLine(node),
             "",
             "Send the demo user a message:",
             "  curl -s -H 'Authorization: Bearer " + node.apiKey() + "' \\",

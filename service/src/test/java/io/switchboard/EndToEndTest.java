@@ -254,7 +254,7 @@ class EndToEndTest {
                     synchronized (ids) {
                       ids.add(line.substring(3).trim());
                     }
-                  } else if (line.startsWith("data:")) {
+                  } else if (line.startsWith("data:") && !line.substring(5).isBlank()) {
                     JsonNode event = JSON.readTree(line.substring(5).trim());
                     if (event.get("userId").asText().equals("sse-user")) {
                       events.add(event);

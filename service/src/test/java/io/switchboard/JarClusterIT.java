@@ -182,7 +182,8 @@ class JarClusterIT {
           new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8))) {
         String line;
         while ((line = lines.readLine()) != null) {
-          if (line.startsWith("data:")) {
+          // An empty data line is the stream's heartbeat.
+          if (line.startsWith("data:") && !line.substring(5).isBlank()) {
             events.add(JSON.readTree(line.substring(5).trim()));
           }
         }

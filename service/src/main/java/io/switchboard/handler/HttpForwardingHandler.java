@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -83,7 +84,7 @@ public final class HttpForwardingHandler implements SocketHandler {
   }
 
   private static OutboundMessage reply(HttpResponse<byte[]> response) {
-    String contentType = response.headers().firstValue("Content-Type").orElse("").toLowerCase();
+    String contentType = response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
     byte[] body = response.body();
     if (response.statusCode() / 100 != 2) {
       throw new CompletionException(new HandlerFailure(errorOf(response.statusCode(), contentType, body)));

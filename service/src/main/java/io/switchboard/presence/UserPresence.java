@@ -115,6 +115,17 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     INSTANCE
   }
 
+  /** The connections that rejoin together after a move have had time to arrive: deliver held sends. */
+  private enum FlushHeld implements Command {
+    INSTANCE
+  }
+
+  /** Time given to the connections that rejoin together before held sends go out to them. */
+  private static final Duration REJOIN_WINDOW = Duration.ofMillis(200);
+
+  /** Most sends held while the user's connections rejoin; beyond it a send is answered at once. */
+  private static final int MAX_HELD_SENDS = 1000;
+
   /** Starts the entity (when its node is gone, to recover the user recorded online there). */
   public record Wake() implements Command, CborSerializable {}
 
@@ -243,6 +254,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private boolean recording;
   /** The online event to emit once the record is written, if any. */
   private String pendingAnnouncement;
+  /** Started from a record of the user online: the user's connections are expected to rejoin. */
+  private boolean recovering;
+  /** Sends that arrived while recovering with no connection yet, delivered once connections rejoin. */
+  private final List<SendToUser> held = new ArrayList<>();
   private long seq;
 
   private UserPresence(
@@ -274,6 +289,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       online = true;
       onlineEventId = recorded.onlineEventId();
       inGrace = true;
+      recovering = true;
       timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
       if (!recorded.host().equals(host)) {
         record(null);
@@ -299,6 +315,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(Idle.class, this::onIdle)
         .onMessage(GraceOver.class, this::onGraceOver)
         .onMessage(Wake.class, wake -> this)
+        .onMessage(FlushHeld.class, flush -> flushHeld())
         .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
         .onMessage(RecordRemoved.class, removed -> this)
         .build();
@@ -323,6 +340,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       // Back within the grace: the same online period goes on, nothing is announced.
       inGrace = false;
       timers.cancel(GraceOver.INSTANCE);
+    }
+    if (recovering) {
+      recovering = false;
+      if (!held.isEmpty()) {
+        timers.startSingleTimer(FlushHeld.INSTANCE, REJOIN_WINDOW);
+      }
     }
     if (!online) {
       online = true;
@@ -366,8 +389,18 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private Behavior<Command> onGraceOver(GraceOver over) {
     if (inGrace && connections.isEmpty()) {
       inGrace = false;
+      recovering = false;
+      flushHeld();
       goOffline();
     }
+    return this;
+  }
+
+  /** Hands every held send to the connections there are now, and answers how many. */
+  private Behavior<Command> flushHeld() {
+    List<SendToUser> sends = List.copyOf(held);
+    held.clear();
+    sends.forEach(this::deliver);
     return this;
   }
 
@@ -423,12 +456,24 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   private Behavior<Command> onSendToUser(SendToUser send) {
+    boolean waitingForRejoins = recovering && connections.isEmpty();
+    if ((waitingForRejoins || !held.isEmpty()) && held.size() < MAX_HELD_SENDS) {
+      // The shard just moved and the user's connections are on their way back: a send now would
+      // reach none of them. Hold it (and, to keep order, any send after it) until they rejoin, or
+      // until the recovery settles with none.
+      held.add(send);
+      return this;
+    }
+    deliver(send);
+    return this;
+  }
+
+  private void deliver(SendToUser send) {
     ConnectionActor.Deliver deliver = new ConnectionActor.Deliver(send.message());
     for (Connection connection : connections.values()) {
       connection.ref().tell(deliver);
     }
     send.replyTo().tell(new Delivered(connections.size()));
-    return this;
   }
 
   private Behavior<Command> onGetPresence(GetPresence get) {

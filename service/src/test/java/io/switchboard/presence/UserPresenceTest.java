@@ -283,4 +283,27 @@ class UserPresenceTest {
     assertTrue(!snapshot(later).online());
     events.expectNoMessage(Duration.ofMillis(600));
   }
+
+  @Test
+  void aSendToARecoveringEntityWaitsForTheRejoiningConnections() {
+    ActorRef<UserPresence.Command> moved = entity(LONG);
+    TestProbe<ConnectionActor.Command> device = testKit.createTestProbe(ConnectionActor.Command.class);
+    moved.tell(register("c1", device, false));
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+    device.expectMessageClass(ConnectionActor.Registered.class);
+    testKit.stop(moved);
+
+    ActorRef<UserPresence.Command> recovered = entity(LONG);
+    TestProbe<UserPresence.Delivered> reply = testKit.createTestProbe(UserPresence.Delivered.class);
+    OutboundMessage first = OutboundMessage.text("first");
+    OutboundMessage second = OutboundMessage.text("second");
+    recovered.tell(new UserPresence.SendToUser(first, reply.getRef()));
+    recovered.tell(register("c1", device, true));
+    recovered.tell(new UserPresence.SendToUser(second, reply.getRef()));
+    device.expectMessageClass(ConnectionActor.Registered.class);
+    assertEquals(new ConnectionActor.Deliver(first), device.receiveMessage());
+    assertEquals(new ConnectionActor.Deliver(second), device.receiveMessage());
+    assertEquals(1, reply.receiveMessage().connections());
+    assertEquals(1, reply.receiveMessage().connections());
+  }
 }

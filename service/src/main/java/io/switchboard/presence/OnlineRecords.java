@@ -11,20 +11,22 @@ import org.apache.pekko.cluster.ddata.LWWMapKey;
  * announced the user online, and when a node is removed the survivors find the users whose entity
  * died with it.
  *
- * <p>A value is {@code "<online event id> <entity node address>"}.
+ * <p>A value is {@code "<online event id> <entity node address> <grace start>"}; the grace start is the
+ * epoch millisecond the user's last connection went (0: the user has connections), so that an entity
+ * that moves during the offline grace continues the grace instead of starting it again.
  */
 final class OnlineRecords {
   static final int BUCKETS = 64;
 
   /** One online user's record. */
-  record Entry(String onlineEventId, String host) {
+  record Entry(String onlineEventId, String host, long graceSince) {
     String encode() {
-      return onlineEventId + " " + host;
+      return onlineEventId + " " + host + " " + graceSince;
     }
 
     static Entry decode(String value) {
-      int space = value.indexOf(' ');
-      return new Entry(value.substring(0, space), value.substring(space + 1));
+      String[] parts = value.split(" ");
+      return new Entry(parts[0], parts[1], parts.length > 2 ? Long.parseLong(parts[2]) : 0);
     }
   }
 

@@ -129,13 +129,19 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   /** Starts the entity (when its node is gone, to recover the user recorded online there). */
   public record Wake() implements Command, CborSerializable {}
 
+  /** Sharding hands this entity's shard to another node (rebalance, or this node is stopping). */
+  private enum HandOff implements Command {
+    INSTANCE
+  }
+
   private record Loaded(Replicator.GetResponse<LWWMap<String, String>> response, boolean local)
       implements Command {}
 
   private record OnlineRecorded(Replicator.UpdateResponse<LWWMap<String, String>> response)
       implements Command {}
 
-  private record RecordRemoved(Replicator.UpdateResponse<LWWMap<String, String>> response)
+  /** A record write whose outcome needs no action (removal, grace start or end). */
+  private record RecordWritten(Replicator.UpdateResponse<LWWMap<String, String>> response)
       implements Command {}
 
   /** How the entity reaches the replicated online records. */
@@ -156,15 +162,16 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     return ClusterSharding.get(system)
         .init(
             Entity.of(
-                TYPE_KEY,
-                entity ->
-                    create(
-                        entity.getEntityId(),
-                        entity.getShard(),
-                        events,
-                        offlineGrace,
-                        passivateAfter,
-                        records)));
+                    TYPE_KEY,
+                    entity ->
+                        create(
+                            entity.getEntityId(),
+                            entity.getShard(),
+                            events,
+                            offlineGrace,
+                            passivateAfter,
+                            records))
+                .withStopMessage(HandOff.INSTANCE));
   }
 
   public static Behavior<Command> create(
@@ -256,6 +263,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private String pendingAnnouncement;
   /** Started from a record of the user online: the user's connections are expected to rejoin. */
   private boolean recovering;
+  /** When the offline grace started (epoch ms), 0 when not in grace; kept in the online record. */
+  private long graceSince;
+  /** This incarnation emitted offline last: the next connection, rejoin or not, is a new online. */
+  private boolean offlineAnnounced;
   /** Sends that arrived while recovering with no connection yet, delivered once connections rejoin. */
   private final List<SendToUser> held = new ArrayList<>();
   private long seq;
@@ -289,8 +300,15 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       online = true;
       onlineEventId = recorded.onlineEventId();
       inGrace = true;
-      recovering = true;
-      timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
+      if (recorded.graceSince() > 0) {
+        // Moved during the offline grace: the grace goes on from when it started.
+        graceSince = recorded.graceSince();
+        long left = graceSince + offlineGrace.toMillis() - System.currentTimeMillis();
+        timers.startSingleTimer(GraceOver.INSTANCE, Duration.ofMillis(Math.max(0, left)));
+      } else {
+        recovering = true;
+        timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
+      }
       if (!recorded.host().equals(host)) {
         record(null);
       }
@@ -315,9 +333,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(Idle.class, this::onIdle)
         .onMessage(GraceOver.class, this::onGraceOver)
         .onMessage(Wake.class, wake -> this)
+        .onMessage(HandOff.class, this::onHandOff)
         .onMessage(FlushHeld.class, flush -> flushHeld())
         .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
-        .onMessage(RecordRemoved.class, removed -> this)
+        .onMessage(RecordWritten.class, removed -> this)
         .build();
   }
 
@@ -340,6 +359,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       // Back within the grace: the same online period goes on, nothing is announced.
       inGrace = false;
       timers.cancel(GraceOver.INSTANCE);
+      if (graceSince > 0) {
+        graceSince = 0;
+        updateRecord(this::withRecord, RecordWritten::new);
+      }
     }
     if (recovering) {
       recovering = false;
@@ -351,8 +374,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       online = true;
       onlineEventId = UUID.randomUUID().toString();
       // A rejoin to an incarnation that found no record: the user was announced, only the record is
-      // missing; write it, announce nothing.
-      record(register.rejoin() ? null : onlineEventId);
+      // missing; write it, announce nothing. But a rejoin after this incarnation announced offline (it
+      // came too late for the recovery) starts a new online period, announced like any other.
+      boolean announce = !register.rejoin() || offlineAnnounced;
+      offlineAnnounced = false;
+      record(announce ? onlineEventId : null);
     }
     register.connection().tell(new ConnectionActor.Registered(context.getSelf()));
     return this;
@@ -382,7 +408,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       goOffline();
     } else {
       inGrace = true;
+      graceSince = System.currentTimeMillis();
       timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
+      updateRecord(this::withRecord, RecordWritten::new);
     }
   }
 
@@ -396,6 +424,18 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     return this;
   }
 
+  /**
+   * The shard moves. Connections re-register at the new home by themselves, but a user in the offline
+   * grace (or still recovering) has none: wake the entity at its new home, through sharding (which holds
+   * the message until the shard is there), so that the grace ends there and offline is not forgotten.
+   */
+  private Behavior<Command> onHandOff(HandOff handOff) {
+    if (online) {
+      ClusterSharding.get(context.getSystem()).entityRefFor(TYPE_KEY, userId).tell(new Wake());
+    }
+    return Behaviors.stopped();
+  }
+
   /** Hands every held send to the connections there are now, and answers how many. */
   private Behavior<Command> flushHeld() {
     List<SendToUser> sends = List.copyOf(held);
@@ -406,8 +446,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   private void goOffline() {
     online = false;
+    offlineAnnounced = true;
+    graceSince = 0;
     emit(PresenceEvent.Kind.offline, onlineEventId + ":offline");
-    updateRecord(map -> map.remove(selfAddress, userId), RecordRemoved::new);
+    updateRecord(map -> map.remove(selfAddress, userId), RecordWritten::new);
     context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
   }
 
@@ -417,9 +459,14 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
    */
   private void record(String announce) {
     recording = true;
-    String value = new OnlineRecords.Entry(onlineEventId, host).encode();
-    updateRecord(map -> map.put(selfAddress, userId, value), OnlineRecorded::new);
+    updateRecord(this::withRecord, OnlineRecorded::new);
     pendingAnnouncement = announce;
+  }
+
+  /** {@code map} with this user's record as it is now. */
+  private LWWMap<String, String> withRecord(LWWMap<String, String> map) {
+    return map.put(
+        selfAddress, userId, new OnlineRecords.Entry(onlineEventId, host, graceSince).encode());
   }
 
   /** Changes this user's online record, with majority consistency. */

@@ -306,4 +306,21 @@ class UserPresenceTest {
     assertEquals(1, reply.receiveMessage().connections());
     assertEquals(1, reply.receiveMessage().connections());
   }
+
+  @Test
+  void aRejoinThatComesAfterTheRecoveryGaveUpIsAnnouncedAsANewOnline() {
+    ActorRef<UserPresence.Command> moved = entity(LONG);
+    TestProbe<ConnectionActor.Command> device = testKit.createTestProbe(ConnectionActor.Command.class);
+    moved.tell(register("c1", device, false));
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+    testKit.stop(moved);
+
+    ActorRef<UserPresence.Command> recovered = entity(LONG);
+    recovered.tell(new UserPresence.Wake());
+    assertEquals(PresenceEvent.Kind.offline, nextEvent().kind());
+    recovered.tell(register("c1", device, true));
+    // Late, but alternation holds: the user is online again, and the app is told so.
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+    assertTrue(snapshot(recovered).online());
+  }
 }

@@ -1,0 +1,106 @@
+package io.switchboard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.presence.UserPresence;
+import io.switchboard.protocol.PresenceEvent;
+import io.switchboard.support.TestCluster;
+import io.switchboard.support.WsClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node joins while sends flow: shards move to it, and every send is still handed to every device of
+ * its user exactly once, with {@code delivered} saying so, and no presence event is made.
+ */
+class RebalanceTest {
+
+  /** Users whose entity runs on {@code node} now. */
+  private static List<String> entitiesOn(Switchboard node) {
+    TestProbe<ShardRegion.CurrentShardRegionState> probe = TestProbe.create(node.system());
+    ClusterSharding.get(node.system()).shardState()
+        .tell(new GetShardRegionState(UserPresence.TYPE_KEY, probe.getRef()));
+    List<String> users = new ArrayList<>();
+    probe.receiveMessage(Duration.ofSeconds(10)).getShards()
+        .forEach(shard -> users.addAll(shard.getEntityIds()));
+    return users;
+  }
+
+  @Test
+  void sendsReachEveryDeviceExactlyOnceWhileShardsMoveToAJoiningNode() throws Exception {
+    try (TestCluster cluster = new TestCluster()) {
+      Switchboard a = cluster.startNode();
+      Switchboard b = cluster.startNode();
+      cluster.awaitMembersUp(2);
+      List<PresenceEvent> events = new CopyOnWriteArrayList<>();
+      a.presenceListener(events::add);
+
+      List<String> users = new ArrayList<>();
+      Map<String, List<WsClient>> devices = new HashMap<>();
+      for (int i = 0; i < 12; i++) {
+        String user = "rb-" + i;
+        users.add(user);
+        devices.put(user, List.of(cluster.connect(a, user), cluster.connect(b, user)));
+      }
+      TestCluster.await("everyone online", () -> events.size() == users.size());
+
+      // Sends flow from a while c joins and shards move to it.
+      List<CompletableFuture<Integer>> answers = new ArrayList<>();
+      Map<Integer, String> recipient = new HashMap<>();
+      int[] sent = {0};
+      Runnable sendRound = () -> {
+        for (String user : users) {
+          int id = sent[0]++;
+          recipient.put(id, user);
+          answers.add(a.send(user, Integer.toString(id)).toCompletableFuture());
+        }
+      };
+      sendRound.run();
+      Switchboard c = cluster.startNode();
+      cluster.awaitMembersUp(3);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (users.stream().noneMatch(entitiesOn(c)::contains)) {
+        assertTrue(System.nanoTime() < deadline, "no shard moved to the new node within 60 s");
+        sendRound.run();
+        Thread.sleep(100);
+      }
+      for (int round = 0; round < 20; round++) {
+        sendRound.run();
+        Thread.sleep(50);
+      }
+
+      for (int id = 0; id < sent[0]; id++) {
+        assertEquals(2, answers.get(id).get(30, TimeUnit.SECONDS),
+            "send " + id + " to " + recipient.get(id) + " was handed to both devices");
+      }
+      for (String user : users) {
+        List<Integer> expected = new ArrayList<>();
+        for (int id = 0; id < sent[0]; id++) {
+          if (recipient.get(id).equals(user)) {
+            expected.add(id);
+          }
+        }
+        for (WsClient device : devices.get(user)) {
+          List<Integer> got = new ArrayList<>();
+          for (int n = 0; n < expected.size(); n++) {
+            got.add(Integer.parseInt(device.nextText()));
+          }
+          assertEquals(expected, got, user + ": every send once, in order");
+        }
+      }
+      assertEquals(users.size(), events.size(), "no presence event while shards moved");
+    }
+  }
+}

@@ -228,8 +228,14 @@ class JarClusterIT {
 
     c.kill();
 
-    TestCluster.await("an offline for every user whose devices were all on c",
-        () -> users.stream().allMatch(u -> kinds(events, u).size() >= 2));
+    try {
+      TestCluster.await("an offline for every user whose devices were all on c",
+          () -> users.stream().allMatch(u -> kinds(events, u).size() >= 2));
+    } catch (AssertionError e) {
+      Map<String, List<String>> seen = new java.util.TreeMap<>();
+      users.forEach(u -> seen.put(u, kinds(events, u)));
+      throw new AssertionError(e.getMessage() + "; events per user: " + seen, e);
+    }
     String nodeB = "127.0.0.1:" + b.clusterPort;
     TestCluster.await("both's device on c leaves presence",
         () -> quietly(() -> nodesOf(http, a, "both").equals(Set.of(nodeB))));

@@ -15,7 +15,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * When a node is removed from the cluster (downed after a crash, or left), wakes the entity of every
  * user recorded online with an entity on that node ({@link OnlineRecords}), so that the new incarnation
  * recovers the user: online if their connections on other nodes re-register, else exactly one offline.
- * Every surviving node does this from its own replica; waking an entity twice is harmless.
+ * Every surviving node does this from its own replica, and again {@link #RETRIES} later: a wake sent
+ * while this node's shard region still has the dead node as the shard's home is lost (seen in about a
+ * third of kill tests), and waking an entity twice is harmless.
  */
 public final class PresenceRecovery {
   private PresenceRecovery() {}
@@ -24,12 +26,19 @@ public final class PresenceRecovery {
 
   private record Removed(ClusterEvent.MemberRemoved event) implements Command {}
 
+  /** Scans the records for users whose entity was on {@code host}, and wakes them. */
+  private record Scan(String host) implements Command {}
+
+  /** Delays after a removal at which the scan runs again. */
+  static final java.util.List<java.time.Duration> RETRIES =
+      java.util.List.of(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5));
+
   private record Scanned(String host, Replicator.GetResponse<LWWMap<String, String>> response)
       implements Command {}
 
   public static Behavior<?> create() {
     return Behaviors.<Command>setup(
-            context -> {
+            context -> Behaviors.<Command>withTimers(timers -> {
               ClusterSharding sharding = ClusterSharding.get(context.getSystem());
               Cluster.get(context.getSystem())
                   .subscriptions()
@@ -44,6 +53,17 @@ public final class PresenceRecovery {
                               Removed.class,
                               removed -> {
                                 String host = removed.event().member().address().toString();
+                                context.getSelf().tell(new Scan(host));
+                                for (int i = 0; i < RETRIES.size(); i++) {
+                                  timers.startSingleTimer(
+                                      host + "#" + i, new Scan(host), RETRIES.get(i));
+                                }
+                                return Behaviors.same();
+                              })
+                          .onMessage(
+                              Scan.class,
+                              scan -> {
+                                String host = scan.host();
                                 for (int i = 0; i < OnlineRecords.BUCKETS; i++) {
                                   int bucket = i;
                                   replicator.askGet(
@@ -66,8 +86,8 @@ public final class PresenceRecovery {
                                     if (OnlineRecords.Entry.decode(entry.getValue())
                                         .host()
                                         .equals(scanned.host())) {
-                                      context.getLog().info(
-                                          "recovering presence of {}: its entity was on removed node {}",
+                                      context.getLog().debug(
+                                          "waking {}: its entity was on removed node {}",
                                           entry.getKey(), scanned.host());
                                       sharding
                                           .entityRefFor(UserPresence.TYPE_KEY, entry.getKey())
@@ -78,7 +98,7 @@ public final class PresenceRecovery {
                                 return Behaviors.same();
                               })
                           .build());
-            })
+            }))
         .narrow();
   }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.presence;
 
+import java.util.List;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -13,20 +14,26 @@ import org.apache.pekko.cluster.ddata.LWWMapKey;
  *
  * <p>A value is {@code "<online event id> <entity node address> <grace start>"}; the grace start is the
  * epoch millisecond the user's last connection went (0: the user has connections), so that an entity
- * that moves during the offline grace continues the grace instead of starting it again.
+ * that moves during the offline grace continues the grace instead of starting it again. The last field
+ * lists the user's connection ids as the entity last wrote them (exact when its shard was handed off),
+ * so a new incarnation knows whom to wait for.
  */
 final class OnlineRecords {
   static final int BUCKETS = 64;
 
   /** One online user's record. */
-  record Entry(String onlineEventId, String host, long graceSince) {
+  record Entry(String onlineEventId, String host, long graceSince, List<String> connections) {
     String encode() {
-      return onlineEventId + " " + host + " " + graceSince;
+      return onlineEventId + " " + host + " " + graceSince + " "
+          + (connections.isEmpty() ? "-" : String.join(",", connections));
     }
 
     static Entry decode(String value) {
       String[] parts = value.split(" ");
-      return new Entry(parts[0], parts[1], parts.length > 2 ? Long.parseLong(parts[2]) : 0);
+      long graceSince = parts.length > 2 ? Long.parseLong(parts[2]) : 0;
+      List<String> connections =
+          parts.length > 3 && !parts[3].equals("-") ? List.of(parts[3].split(",")) : List.of();
+      return new Entry(parts[0], parts[1], graceSince, connections);
     }
   }
 

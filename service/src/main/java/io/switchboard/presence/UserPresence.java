@@ -120,8 +120,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     INSTANCE
   }
 
-  /** Time given to the connections that rejoin together before held sends go out to them. */
+  /**
+   * Time given, after the first connection rejoined, to the others: all of them when the record names
+   * them (a hand-off), else the ones that rejoin together (after a crash).
+   */
   private static final Duration REJOIN_WINDOW = Duration.ofMillis(200);
+  private static final Duration NAMED_REJOIN_WINDOW = Duration.ofSeconds(2);
 
   /** Most sends held while the user's connections rejoin; beyond it a send is answered at once. */
   private static final int MAX_HELD_SENDS = 1000;
@@ -133,6 +137,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private enum HandOff implements Command {
     INSTANCE
   }
+
+  private record HandOffRecorded(Replicator.UpdateResponse<LWWMap<String, String>> response)
+      implements Command {}
 
   private record Loaded(Replicator.GetResponse<LWWMap<String, String>> response, boolean local)
       implements Command {}
@@ -269,6 +276,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private boolean offlineAnnounced;
   /** Sends that arrived while recovering with no connection yet, delivered once connections rejoin. */
   private final List<SendToUser> held = new ArrayList<>();
+  /** While recovering: the connections the record says will rejoin and that have not yet. */
+  private final java.util.Set<String> expected = new java.util.HashSet<>();
   private long seq;
 
   private UserPresence(
@@ -307,6 +316,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         timers.startSingleTimer(GraceOver.INSTANCE, Duration.ofMillis(Math.max(0, left)));
       } else {
         recovering = true;
+        expected.addAll(recorded.connections());
         timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
       }
       if (!recorded.host().equals(host)) {
@@ -334,6 +344,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(GraceOver.class, this::onGraceOver)
         .onMessage(Wake.class, wake -> this)
         .onMessage(HandOff.class, this::onHandOff)
+        .onMessage(HandOffRecorded.class, this::onHandOffRecorded)
         .onMessage(FlushHeld.class, flush -> flushHeld())
         .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
         .onMessage(RecordWritten.class, removed -> this)
@@ -364,10 +375,13 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         updateRecord(this::withRecord, RecordWritten::new);
       }
     }
+    boolean allBack = false;
     if (recovering) {
-      recovering = false;
-      if (!held.isEmpty()) {
-        timers.startSingleTimer(FlushHeld.INSTANCE, REJOIN_WINDOW);
+      boolean named = !expected.isEmpty();
+      expected.remove(register.connectionId());
+      allBack = named && expected.isEmpty(); // every connection the record named is back
+      if (!allBack && !timers.isTimerActive(FlushHeld.INSTANCE)) {
+        timers.startSingleTimer(FlushHeld.INSTANCE, named ? NAMED_REJOIN_WINDOW : REJOIN_WINDOW);
       }
     }
     if (!online) {
@@ -381,7 +395,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       record(announce ? onlineEventId : null);
     }
     register.connection().tell(new ConnectionActor.Registered(context.getSelf()));
-    return this;
+    return allBack ? flushHeld() : this;
   }
 
   /** Removes a connection; {@code ref} non-null means only if it is still that actor. */
@@ -417,7 +431,6 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private Behavior<Command> onGraceOver(GraceOver over) {
     if (inGrace && connections.isEmpty()) {
       inGrace = false;
-      recovering = false;
       flushHeld();
       goOffline();
     }
@@ -430,14 +443,24 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
    * the message until the shard is there), so that the grace ends there and offline is not forgotten.
    */
   private Behavior<Command> onHandOff(HandOff handOff) {
-    if (online) {
-      ClusterSharding.get(context.getSystem()).entityRefFor(TYPE_KEY, userId).tell(new Wake());
+    if (!online) {
+      return Behaviors.stopped();
     }
+    // Name the connections in the record first, so the new home knows whom to wait for.
+    updateRecord(this::withRecord, HandOffRecorded::new);
+    return this;
+  }
+
+  private Behavior<Command> onHandOffRecorded(HandOffRecorded recorded) {
+    ClusterSharding.get(context.getSystem()).entityRefFor(TYPE_KEY, userId).tell(new Wake());
     return Behaviors.stopped();
   }
 
-  /** Hands every held send to the connections there are now, and answers how many. */
+  /** Ends the wait for rejoining connections: held sends go to the connections there are now. */
   private Behavior<Command> flushHeld() {
+    recovering = false;
+    expected.clear();
+    timers.cancel(FlushHeld.INSTANCE);
     List<SendToUser> sends = List.copyOf(held);
     held.clear();
     sends.forEach(this::deliver);
@@ -466,7 +489,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   /** {@code map} with this user's record as it is now. */
   private LWWMap<String, String> withRecord(LWWMap<String, String> map) {
     return map.put(
-        selfAddress, userId, new OnlineRecords.Entry(onlineEventId, host, graceSince).encode());
+        selfAddress,
+        userId,
+        new OnlineRecords.Entry(onlineEventId, host, graceSince, List.copyOf(connections.keySet()))
+            .encode());
   }
 
   /** Changes this user's online record, with majority consistency. */
@@ -503,7 +529,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   private Behavior<Command> onSendToUser(SendToUser send) {
-    boolean waitingForRejoins = recovering && connections.isEmpty();
+    boolean waitingForRejoins = recovering && (connections.isEmpty() || !expected.isEmpty());
     if ((waitingForRejoins || !held.isEmpty()) && held.size() < MAX_HELD_SENDS) {
       // The shard just moved and the user's connections are on their way back: a send now would
       // reach none of them. Hold it (and, to keep order, any send after it) until they rejoin, or

@@ -1,6 +1,7 @@
 package io.switchboard.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,13 +14,19 @@ import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The OpenAPI document describes every route of the internal API and every wire record exactly. */
 class OpenApiDocumentTest {
+  private static final Set<String> HTTP_METHODS =
+      Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
+
   private static JsonNode document;
 
   @BeforeAll
@@ -32,7 +39,9 @@ class OpenApiDocumentTest {
 
   @Test
   void isAnOpenApi3Document() {
-    assertTrue(document.get("openapi").asText().startsWith("3."));
+    assertTrue(document.path("openapi").asText().startsWith("3."), "openapi is 3.x");
+    assertFalse(document.path("info").path("title").asText().isBlank(), "info has a title");
+    assertFalse(document.path("info").path("version").asText().isBlank(), "info has a version");
   }
 
   @Test
@@ -51,46 +60,50 @@ class OpenApiDocumentTest {
       String[] parts = route.split(" ");
       assertTrue(document.path("paths").path(parts[1]).has(parts[0]), route + " is documented");
     }
+    assertEquals(Set.copyOf(routes), Set.copyOf(operations().keySet()), "no undocumented extras");
   }
 
   @Test
-  void everyRouteButHealthNeedsTheKeyAndDocumentsItsRefusal() {
-    assertEquals("bearer", document.at("/components/securitySchemes/apiKey/scheme").asText());
-    document.get("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
-      boolean health = path.getKey().startsWith("/health/");
-      JsonNode security = op.getValue().get("security");
-      if (health) {
-        assertTrue(security != null && security.isEmpty(), path.getKey() + " needs no key");
+  void everyRouteButHealthNeedsTheBearerKeyAndDocumentsItsRefusal() {
+    JsonNode scheme = document.at("/components/securitySchemes/apiKey");
+    assertEquals("http", scheme.path("type").asText());
+    assertEquals("bearer", scheme.path("scheme").asText());
+    boolean globalKey = requiresApiKey(document.get("security"));
+
+    operations().forEach((route, operation) -> {
+      JsonNode security = operation.get("security");
+      if (route.contains(" /health/")) {
+        assertTrue(security != null && security.isArray() && security.isEmpty(), route + " needs no key");
       } else {
-        assertTrue(security == null, path.getKey() + " uses the global bearer security");
-        assertTrue(op.getValue().path("responses").has("401"), path.getKey() + " documents 401");
-        assertTrue(op.getValue().path("responses").has("403"), path.getKey() + " documents 403");
+        boolean keyed = security == null ? globalKey : requiresApiKey(security);
+        assertTrue(keyed, route + " needs the bearer API key");
+        assertTrue(operation.path("responses").has("401"), route + " documents 401");
+        assertTrue(operation.path("responses").has("403"), route + " documents 403");
+      }
+    });
+  }
+
+  @Test
+  void everyErrorResponseIsAnApiError() {
+    operations().forEach((route, operation) -> operation.path("responses").properties().forEach(entry -> {
+      if (entry.getKey().startsWith("4") || entry.getKey().startsWith("5")) {
+        JsonNode response = resolve(entry.getValue());
+        assertEquals(
+            "#/components/schemas/ApiError",
+            response.at("/content/application~1json/schema/$ref").asText(),
+            route + " " + entry.getKey() + " is an ApiError");
       }
     }));
   }
 
   @Test
-  void everyReferenceResolves() {
+  void everyReferenceResolvesToAComponent() {
     List<String> refs = new ArrayList<>();
     collectRefs(document, refs);
-    assertTrue(refs.size() > 10);
+    assertTrue(refs.size() > 10, "the document uses its components");
     for (String ref : refs) {
-      assertTrue(ref.startsWith("#/"), ref);
-      assertTrue(!document.at(ref.substring(1)).isMissingNode(), ref + " resolves");
-    }
-  }
-
-  private static void collectRefs(JsonNode node, List<String> refs) {
-    if (node.isObject()) {
-      node.fields().forEachRemaining(field -> {
-        if (field.getKey().equals("$ref")) {
-          refs.add(field.getValue().asText());
-        } else {
-          collectRefs(field.getValue(), refs);
-        }
-      });
-    } else if (node.isArray()) {
-      node.forEach(child -> collectRefs(child, refs));
+      assertTrue(ref.startsWith("#/components/"), ref + " points into components");
+      assertFalse(document.at(ref.substring(1)).isMissingNode(), ref + " resolves");
     }
   }
 
@@ -100,13 +113,61 @@ class OpenApiDocumentTest {
         List.of(ApiError.class, Delivery.class, MultiSendRequest.class, MultiSendResponse.class,
             ConnectionInfo.class, Presence.class, PresenceQuery.class, PresenceList.class,
             ConnectionsClosed.class, PresenceEvent.class)) {
-      JsonNode schema = document.at("/components/schemas/" + record.getSimpleName());
-      assertTrue(!schema.isMissingNode(), record.getSimpleName() + " has a schema");
+      String name = record.getSimpleName();
+      JsonNode schema = document.path("components").path("schemas").path(name);
+      assertFalse(schema.isMissingNode(), name + " has a schema");
+      Set<String> fields =
+          Arrays.stream(record.getRecordComponents())
+              .map(RecordComponent::getName)
+              .collect(Collectors.toCollection(TreeSet::new));
       Set<String> documented = new TreeSet<>();
-      schema.get("properties").fieldNames().forEachRemaining(documented::add);
-      Set<String> fields = new TreeSet<>();
-      Arrays.stream(record.getRecordComponents()).map(RecordComponent::getName).forEach(fields::add);
-      assertEquals(fields, documented, record.getSimpleName());
+      schema.path("properties").properties().forEach(entry -> documented.add(entry.getKey()));
+      assertEquals(fields, documented, name + " documents exactly its record's fields");
+      schema.path("required").forEach(required ->
+          assertTrue(fields.contains(required.asText()), name + " requires a real field " + required));
+    }
+  }
+
+  /** Every operation of the document, keyed "method path". */
+  private static Map<String, JsonNode> operations() {
+    Map<String, JsonNode> operations = new TreeMap<>();
+    document.path("paths").properties().forEach(path ->
+        path.getValue().properties().forEach(operation -> {
+          if (HTTP_METHODS.contains(operation.getKey())) {
+            operations.put(operation.getKey() + " " + path.getKey(), operation.getValue());
+          }
+        }));
+    return operations;
+  }
+
+  private static boolean requiresApiKey(JsonNode security) {
+    if (security == null || !security.isArray() || security.isEmpty()) {
+      return false;
+    }
+    for (JsonNode requirement : security) {
+      if (!requirement.has("apiKey")) {
+        return false; // an alternative without the key would let requests through without it
+      }
+    }
+    return true;
+  }
+
+  private static JsonNode resolve(JsonNode node) {
+    JsonNode ref = node.get("$ref");
+    return ref == null ? node : resolve(document.at(ref.asText().substring(1)));
+  }
+
+  private static void collectRefs(JsonNode node, List<String> refs) {
+    if (node.isObject()) {
+      node.properties().forEach(field -> {
+        if (field.getKey().equals("$ref")) {
+          refs.add(field.getValue().asText());
+        } else {
+          collectRefs(field.getValue(), refs);
+        }
+      });
+    } else if (node.isArray()) {
+      node.forEach(child -> collectRefs(child, refs));
     }
   }
 }

@@ -20,6 +20,7 @@ import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
+import io.switchboard.protocol.ClusterView;
 import io.switchboard.protocol.Limits;
 import io.switchboard.protocol.Presence;
 import io.switchboard.protocol.PresenceEvent;
@@ -27,12 +28,15 @@ import io.switchboard.tls.ServerTls;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +48,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
+import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -403,6 +409,27 @@ public final class Switchboard implements Messaging, AutoCloseable {
   public boolean isReady() {
     return !shuttingDown
         && Cluster.get(system).selfMember().status().equals(MemberStatus.up());
+  }
+
+  /** The cluster's members as this node sees them, sorted by address. */
+  public ClusterView clusterView() {
+    CurrentClusterState state = Cluster.get(system).state();
+    Set<Member> unreachable = state.getUnreachable();
+    List<ClusterView.Member> members = new ArrayList<>();
+    for (Member member : state.getMembers()) {
+      members.add(
+          new ClusterView.Member(
+              hostPort(member.address()),
+              member.status().toString().toLowerCase(Locale.ROOT),
+              !unreachable.contains(member)));
+    }
+    members.sort(Comparator.comparing(ClusterView.Member::address));
+    Address leader = state.getLeader();
+    return new ClusterView(node, leader == null ? null : hostPort(leader), members);
+  }
+
+  private static String hostPort(Address address) {
+    return address.host().getOrElse(() -> "") + ":" + address.port().getOrElse(() -> 0);
   }
 
   /** This node's name in presence answers: the cluster host and port. */

@@ -79,6 +79,25 @@ class ClusterTest {
   }
 
   @Test
+  @Order(0)
+  void everyNodeListsTheThreeMembersUpAndReachable() {
+    List<String> addresses = List.of(a.node(), b.node(), c.node()).stream().sorted().toList();
+    for (Switchboard node : List.of(a, b, c)) {
+      ApiAnswer answer = cluster.get(node, "/v1/cluster");
+      assertEquals(200, answer.status());
+      assertEquals(node.node(), answer.body().get("self").asText());
+      assertTrue(addresses.contains(answer.body().get("leader").asText()));
+      List<String> listed = new ArrayList<>();
+      answer.body().get("members").forEach(member -> {
+        listed.add(member.get("address").asText());
+        assertEquals("up", member.get("status").asText(), member.toString());
+        assertTrue(member.get("reachable").asBoolean(), member.toString());
+      });
+      assertEquals(addresses, listed);
+    }
+  }
+
+  @Test
   @Order(1)
   void aSendFromTheThirdNodeReachesDevicesOnTheOtherTwo() {
     WsClient onA = cluster.connect(a, "zoe");

@@ -54,6 +54,7 @@ class OpenApiDocumentTest {
             "post /v1/presence",
             "delete /v1/users/{userId}/connections",
             "get /v1/events",
+            "get /v1/cluster",
             "get /health/live",
             "get /health/ready");
     for (String route : routes) {
@@ -112,7 +113,7 @@ class OpenApiDocumentTest {
     for (Class<?> record :
         List.of(ApiError.class, Delivery.class, MultiSendRequest.class, MultiSendResponse.class,
             ConnectionInfo.class, Presence.class, PresenceQuery.class, PresenceList.class,
-            ConnectionsClosed.class, PresenceEvent.class)) {
+            ConnectionsClosed.class, PresenceEvent.class, ClusterView.class)) {
       String name = record.getSimpleName();
       JsonNode schema = document.path("components").path("schemas").path(name);
       assertFalse(schema.isMissingNode(), name + " has a schema");

@@ -119,7 +119,8 @@ public final class ApiRoutes extends AllDirectives {
                     pathSingleSlash(this::emptyUserId))),
         path("messages", () -> post(this::sendMany)),
         path("presence", () -> post(this::presenceMany)),
-        path("events", () -> get(this::events)));
+        path("events", () -> get(this::events)),
+        path("cluster", () -> get(() -> json(StatusCodes.OK, switchboard.clusterView()))));
   }
 
   private Route emptyUserId() {

@@ -57,6 +57,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,6 +213,16 @@ public final class Switchboard implements Messaging, AutoCloseable {
     values.put("pekko.remote.artery.bind.port", c.port());
     values.put(
         "pekko.cluster.split-brain-resolver.stable-after", c.downUnreachableAfter().toMillis() + "ms");
+    if (c.bootstrap()) {
+      String bootstrap = "pekko.management.cluster.bootstrap.contact-point-discovery.";
+      values.put("pekko.management.http.hostname", c.host());
+      values.put("pekko.management.http.port", c.managementPort());
+      values.put("pekko.management.http.bind-hostname", c.bindHost().isEmpty() ? c.host() : c.bindHost());
+      values.put("pekko.management.http.bind-port", c.managementPort());
+      values.put(bootstrap + "discovery-method", c.discovery());
+      values.put(bootstrap + "service-name", c.serviceName());
+      values.put(bootstrap + "required-contact-point-nr", c.requiredContacts());
+    }
     // The API's routes enforce api.max-body-size themselves, so that the answer is a JSON 413.
     values.put("pekko.http.server.parsing.max-content-length", "infinite");
     values.put(
@@ -223,6 +235,12 @@ public final class Switchboard implements Messaging, AutoCloseable {
   }
 
   private void join() {
+    if (settings.cluster().bootstrap()) {
+      // Pekko Management serves the contact point; Bootstrap discovers the others and joins or forms.
+      PekkoManagement.get(system).start();
+      ClusterBootstrap.get(system).start();
+      return;
+    }
     Cluster cluster = Cluster.get(system);
     List<Address> seeds = new ArrayList<>();
     for (String seed : settings.cluster().seedNodes()) {

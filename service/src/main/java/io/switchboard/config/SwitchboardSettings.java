@@ -24,8 +24,26 @@ public record SwitchboardSettings(
     PresenceSettings presence,
     Duration drainTimeout) {
 
+  /**
+   * How the node finds its cluster: {@code discovery} "seed-nodes" joins {@code seedNodes}; any other
+   * value is a Pekko Discovery method ("kubernetes-api", "config", ...) used by Pekko Management's
+   * Cluster Bootstrap, which looks up {@code serviceName} and waits for {@code requiredContacts}
+   * contact points on their management port before forming or joining the cluster.
+   */
   public record Cluster(
-      String host, int port, String bindHost, List<String> seedNodes, Duration downUnreachableAfter) {}
+      String host,
+      int port,
+      String bindHost,
+      List<String> seedNodes,
+      Duration downUnreachableAfter,
+      String discovery,
+      String serviceName,
+      int requiredContacts,
+      int managementPort) {
+    public boolean bootstrap() {
+      return !discovery.equals("seed-nodes");
+    }
+  }
 
   public record Wss(
       String host,
@@ -103,7 +121,13 @@ public record SwitchboardSettings(
             cl.getInt("port"),
             cl.getString("bind-host"),
             commaList(cl.getString("seed-nodes")),
-            cl.getDuration("down-unreachable-after")),
+            cl.getDuration("down-unreachable-after"),
+            cl.getString("discovery"),
+            cl.getString("service-name").isEmpty()
+                ? c.getString("cluster-name")
+                : cl.getString("service-name"),
+            cl.getInt("required-contact-points"),
+            cl.getInt("management-port")),
         new Wss(
             ws.getString("host"),
             ws.getInt("port"),

@@ -58,6 +58,21 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * event's id is derived from the online event's ({@code <online id>:offline}), so an offline repeated
  * after a crash between emitting it and removing the record has the same id and can be deduplicated.
  *
+ * <p>What this adds up to, cluster-wide (the README's design section; {@code ChaosIT} checks all four
+ * under random node kills and restarts):
+ *
+ * <ol>
+ *   <li>per user, events alternate online, offline, ..., starting with online; {@code seq} never goes
+ *       back or repeats; a repeated event keeps its id;
+ *   <li>once membership has been stable for a bounded settle time, a user is online exactly when one of
+ *       their connections is open on a live node, and every node's presence answer lists exactly those;
+ *   <li>when a node dies holding this entity and all the user's connections, exactly one offline is
+ *       emitted (failure detection + {@code DOWN_UNREACHABLE_AFTER} + {@code recoverySettle} + grace
+ *       after the crash); a user with a connection on a surviving node gets no offline/online pair;
+ *   <li>a send accepted while the user's connections are all on surviving nodes is handed once to each,
+ *       also while shards move, and the answer counts exactly those.
+ * </ol>
+ *
  * <p>Offline grace ({@code offlineGrace} above zero): when the last connection goes, the user stays
  * online for the grace, and a connection that registers within it continues the same online period
  * (no offline/online pair at all); only when the grace passes with no connection is offline emitted.

@@ -54,7 +54,9 @@ public record SwitchboardSettings(
       Duration handshakeTimeout,
       int maxMessageSize,
       int outgoingBufferLimit,
-      int ioThreads) {}
+      int ioThreads,
+      List<String> allowedOrigins,
+      int maxConnections) {}
 
   public record Tls(
       boolean enabled,
@@ -137,7 +139,9 @@ public record SwitchboardSettings(
             ws.getDuration("handshake-timeout"),
             Math.toIntExact(ws.getBytes("max-message-size")),
             Math.toIntExact(ws.getBytes("outgoing-buffer-limit")),
-            ws.getInt("io-threads")),
+            ws.getInt("io-threads"),
+            commaList(ws.getString("allowed-origins")),
+            ws.getInt("max-connections")),
         new Tls(
             tls.getBoolean("enabled"),
             tls.getString("cert-file"),

@@ -21,11 +21,16 @@ import io.switchboard.auth.AuthenticatedUser;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.protocol.ApiError;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 
 /**
  * Checks an upgrade request before any WebSocket or actor exists: the path, that it is a WebSocket
- * upgrade at all, and the token. Refusals are plain HTTP answers with a JSON body (404, 400, 401); an
- * accepted request goes on to the handshake with the user attached to the channel.
+ * upgrade at all, the node's connection limit, the page's Origin, and the token. Refusals are plain
+ * HTTP answers with a JSON body (404, 400, 503, 403, 401); an accepted request goes on to the handshake
+ * with the user attached to the channel.
  *
  * <p>The token is taken from, in this order: {@code Authorization: Bearer}, the {@code token} query
  * parameter, or a {@code Sec-WebSocket-Protocol} entry {@code bearer.<jwt>} (offered beside
@@ -41,11 +46,32 @@ final class UpgradeGate extends ChannelInboundHandlerAdapter {
   private final String path;
   private final TokenVerifier verifier;
   private final boolean allowAnonymous;
+  private final Set<String> allowedOrigins;
+  private final int maxConnections;
+  private final IntSupplier openConnections;
 
-  UpgradeGate(String path, TokenVerifier verifier, boolean allowAnonymous) {
+  /**
+   * @param allowedOrigins origins whose pages may connect, lower case; empty: any
+   * @param openConnections sockets the node holds now, this one included
+   */
+  UpgradeGate(
+      String path,
+      TokenVerifier verifier,
+      boolean allowAnonymous,
+      List<String> allowedOrigins,
+      int maxConnections,
+      IntSupplier openConnections) {
     this.path = path;
     this.verifier = verifier;
     this.allowAnonymous = allowAnonymous;
+    this.allowedOrigins = allowedOrigins.stream().map(UpgradeGate::normalize).collect(Collectors.toSet());
+    this.maxConnections = maxConnections;
+    this.openConnections = openConnections;
+  }
+
+  private static String normalize(String origin) {
+    String lower = origin.trim().toLowerCase(Locale.ROOT);
+    return lower.endsWith("/") ? lower.substring(0, lower.length() - 1) : lower;
   }
 
   @Override
@@ -71,6 +97,16 @@ final class UpgradeGate extends ChannelInboundHandlerAdapter {
               .containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
         refuse(ctx, HttpResponseStatus.BAD_REQUEST,
             "expected a WebSocket upgrade request (GET with Upgrade: websocket)", "not_websocket");
+        return;
+      }
+      if (openConnections.getAsInt() > maxConnections) {
+        refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+            "this node holds its maximum of connections; try another node or later", "node_full");
+        return;
+      }
+      String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+      if (origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(normalize(origin))) {
+        refuse(ctx, HttpResponseStatus.FORBIDDEN, "origin not allowed: " + origin, "origin_not_allowed");
         return;
       }
       String token = token(request, uri);

@@ -22,6 +22,7 @@ import io.switchboard.auth.TokenVerifier;
 import io.switchboard.config.SwitchboardSettings;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The client-facing WebSocket listener ({@code wss://HOST:PORT/socket}), on Netty.
@@ -41,6 +42,8 @@ public final class WebSocketServer implements AutoCloseable {
   private final EventLoopGroup boss = new NioEventLoopGroup(1);
   private final EventLoopGroup workers;
   private Channel listener;
+  /** Sockets accepted and not yet closed (handshaking or open). */
+  private final AtomicInteger open = new AtomicInteger();
 
   public WebSocketServer(
       SwitchboardSettings.Wss settings,
@@ -50,7 +53,14 @@ public final class WebSocketServer implements AutoCloseable {
       ConnectionOpener opener) {
     this.settings = settings;
     this.tls = tls;
-    this.gate = new UpgradeGate(settings.path(), verifier, allowAnonymous);
+    this.gate =
+        new UpgradeGate(
+            settings.path(),
+            verifier,
+            allowAnonymous,
+            settings.allowedOrigins(),
+            settings.maxConnections(),
+            open::get);
     this.opener = opener;
     this.workers = new NioEventLoopGroup(settings.ioThreads());
   }
@@ -86,6 +96,8 @@ public final class WebSocketServer implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel channel) {
+                    open.incrementAndGet();
+                    channel.closeFuture().addListener(closed -> open.decrementAndGet());
                     ChannelPipeline pipeline = channel.pipeline();
                     if (tls != null) {
                       pipeline.addLast(tls.newHandler(channel.alloc()));

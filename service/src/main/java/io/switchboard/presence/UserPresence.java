@@ -136,11 +136,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   /**
-   * Time given, after the first connection rejoined, to the others: all of them when the record names
-   * them (a hand-off), else the ones that rejoin together (after a crash).
+   * Time given, after the first connection rejoined, to the others. When the record names them (a
+   * hand-off) the wait ends as soon as all are back. After a crash the names may be stale, and the
+   * survivors' connections rejoin as each of their nodes learns of the removal (about a gossip round
+   * apart), so the whole window is waited: the sends held then have waited for the downing already.
    */
-  private static final Duration REJOIN_WINDOW = Duration.ofMillis(200);
-  private static final Duration NAMED_REJOIN_WINDOW = Duration.ofSeconds(2);
+  private static final Duration REJOIN_WINDOW = Duration.ofSeconds(2);
 
   /** Most sends held while the user's connections rejoin; beyond it a send is answered at once. */
   private static final int MAX_HELD_SENDS = 1000;
@@ -396,7 +397,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       expected.remove(register.connectionId());
       allBack = named && expected.isEmpty(); // every connection the record named is back
       if (!allBack && !timers.isTimerActive(FlushHeld.INSTANCE)) {
-        timers.startSingleTimer(FlushHeld.INSTANCE, named ? NAMED_REJOIN_WINDOW : REJOIN_WINDOW);
+        timers.startSingleTimer(FlushHeld.INSTANCE, REJOIN_WINDOW);
       }
     }
     if (!online) {

@@ -39,6 +39,7 @@ final class Guardian {
               events,
               presence.offlineGrace(),
               presence.passivateAfter(),
+              presence.maxConnectionsPerUser(),
               new UserPresence.Records(presence.recordTimeout(), presence.recoverySettle()));
           context.spawn(PresenceRecovery.create(), "presence-recovery");
           started.complete(new Started(webhooks));

@@ -12,6 +12,8 @@ public final class CloseCodes {
   public static final int CLOSED_BY_APP = 4000;
   /** The token expired while the connection was open. */
   public static final int TOKEN_EXPIRED = 4001;
+  /** The user has the most connections allowed; this newest one is refused. Retry later, with backoff. */
+  public static final int TOO_MANY_CONNECTIONS = 4029;
 
   private CloseCodes() {}
 }

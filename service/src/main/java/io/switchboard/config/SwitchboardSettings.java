@@ -104,7 +104,8 @@ public record SwitchboardSettings(
       Duration passivateAfter,
       Duration registerRetry,
       Duration recordTimeout,
-      Duration recoverySettle) {}
+      Duration recoverySettle,
+      int maxConnectionsPerUser) {}
 
   public static SwitchboardSettings from(Config root) {
     Config c = root.getConfig("switchboard");
@@ -175,7 +176,8 @@ public record SwitchboardSettings(
             presence.getDuration("passivate-after"),
             presence.getDuration("register-retry"),
             presence.getDuration("record-timeout"),
-            presence.getDuration("recovery-settle")),
+            presence.getDuration("recovery-settle"),
+            presence.getInt("max-connections-per-user")),
         c.getDuration("shutdown.drain-timeout"));
   }
 

@@ -4,6 +4,7 @@ import io.switchboard.CborSerializable;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.protocol.ConnectionInfo;
+import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.PresenceEvent;
 import java.time.Duration;
 import java.time.Instant;
@@ -181,6 +182,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
       Duration passivateAfter,
+      int maxConnections,
       Records records) {
     return ClusterSharding.get(system)
         .init(
@@ -193,6 +195,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                             events,
                             offlineGrace,
                             passivateAfter,
+                            maxConnections,
                             records))
                 .withStopMessage(HandOff.INSTANCE));
   }
@@ -203,6 +206,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
       Duration passivateAfter,
+      int maxConnections,
       Records records) {
     return Behaviors.setup(
         context ->
@@ -229,7 +233,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                                             return stash.unstashAll(
                                                 new UserPresence(
                                                     context, timers, replicator, userId, shard,
-                                                    events, offlineGrace, passivateAfter, records,
+                                                    events, offlineGrace, passivateAfter,
+                                                    maxConnections, records,
                                                     entryOf(loaded.response(), userId)));
                                           })
                                       .onAnyMessage(
@@ -295,6 +300,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   /** While recovering: the connections the record says will rejoin and that have not yet. */
   private final java.util.Set<String> expected = new java.util.HashSet<>();
   private long seq;
+  /** Most connections of the user; a new one beyond it is closed with 4029 (rejoins are never refused). */
+  private final int maxConnections;
 
   private UserPresence(
       ActorContext<Command> context,
@@ -305,9 +312,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
       Duration passivateAfter,
+      int maxConnections,
       Records records,
       OnlineRecords.Entry recorded) {
     super(context);
+    this.maxConnections = maxConnections;
     this.context = context;
     this.timers = timers;
     this.replicator = replicator;
@@ -369,6 +378,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   private Behavior<Command> onRegister(Register register) {
     Connection previous = connections.get(register.connectionId());
+    if (previous == null && !register.rejoin() && connections.size() >= maxConnections) {
+      // The newest is refused: the user's open devices keep working (as Centrifugo's per-user limit).
+      register.connection().tell(new ConnectionActor.Close(
+          CloseCodes.TOO_MANY_CONNECTIONS, "too many connections for this user (" + maxConnections + ")"));
+      return this;
+    }
     if (previous == null || !previous.ref().equals(register.connection())) {
       if (previous != null) {
         context.unwatch(previous.ref());

@@ -29,7 +29,8 @@ class UpgradeLimitsTest {
         cluster.startNode(
             Map.of(
                 "switchboard.wss.allowed-origins", "https://app.example.com, http://localhost:3000/",
-                "switchboard.wss.max-connections", 3));
+                "switchboard.wss.max-connections", 3,
+                "switchboard.presence.max-connections-per-user", 2));
     cluster.awaitMembersUp(1);
   }
 
@@ -44,9 +45,17 @@ class UpgradeLimitsTest {
     return RawUpgrade.upgrade(cluster.tls(), node.wssPort(), "/socket", all);
   }
 
+  private static final java.util.concurrent.atomic.AtomicInteger users =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** A connection of a new user each time (the per-user maximum is 2 here). */
   private WsClient connect(Map<String, String> headers) {
+    return connect("limits-" + users.incrementAndGet(), headers);
+  }
+
+  private WsClient connect(String user, Map<String, String> headers) {
     Map<String, String> all = new java.util.HashMap<>(headers);
-    all.put("Authorization", "Bearer " + cluster.token("limits"));
+    all.put("Authorization", "Bearer " + cluster.token(user));
     return WsClient.connect(cluster.http(), cluster.socketUri(node), all, List.of());
   }
 
@@ -73,6 +82,26 @@ class UpgradeLimitsTest {
         return false;
       }
     });
+  }
+
+  @Test
+  void aUsersConnectionBeyondTheirMaximumIsClosedWith4029() {
+    List<WsClient> open = new ArrayList<>();
+    TestCluster.await("two connections of one user open", () -> {
+      try {
+        open.add(connect("many-devices", Map.of()));
+      } catch (RuntimeException e) {
+        // the node may still hold a socket of the other test (3 at most)
+      }
+      return open.size() == 2;
+    });
+    TestCluster.await("both registered", () ->
+        cluster.get(node, "/v1/users/many-devices/presence").body().get("connections").size() == 2);
+    WsClient third = connect("many-devices", Map.of());
+    WsClient.Closed closed = third.awaitClose();
+    assertEquals(4029, closed.code());
+    assertEquals(2, cluster.get(node, "/v1/users/many-devices/presence").body().get("connections").size());
+    open.forEach(WsClient::close);
   }
 
   @Test

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.OutboundMessage;
+import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.PresenceEvent;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -70,7 +73,8 @@ class UserPresenceTest {
 
   private ActorRef<UserPresence.Command> entity(Duration grace, Duration passivateAfter) {
     return testKit.spawn(
-        UserPresence.create(user, shard.getRef(), events.getRef(), grace, passivateAfter, RECORDS));
+        UserPresence.create(
+            user, shard.getRef(), events.getRef(), grace, passivateAfter, 3, RECORDS));
   }
 
   private UserPresence.Snapshot snapshot(ActorRef<UserPresence.Command> entity) {
@@ -121,6 +125,36 @@ class UserPresenceTest {
     assertTrue(offline.seq() > online.seq());
     assertNotEquals(online.id(), offline.id());
     assertEquals(0, connectionCount(entity));
+  }
+
+  @Test
+  void aConnectionBeyondTheUsersMaximumIsClosedWith4029AndTheOthersStay() {
+    ActorRef<UserPresence.Command> entity = entity(LONG); // at most 3 connections
+    List<TestProbe<ConnectionActor.Command>> devices = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      TestProbe<ConnectionActor.Command> device = testKit.createTestProbe(ConnectionActor.Command.class);
+      entity.tell(register("c" + i, device, false));
+      device.expectMessageClass(ConnectionActor.Registered.class);
+      devices.add(device);
+    }
+    TestProbe<ConnectionActor.Command> fourth = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c3", fourth, false));
+    ConnectionActor.Close close = fourth.expectMessageClass(ConnectionActor.Close.class);
+    assertEquals(CloseCodes.TOO_MANY_CONNECTIONS, close.code());
+    assertEquals(3, connectionCount(entity));
+    // A registration repeated by a connection already in is not a new one.
+    entity.tell(register("c0", devices.get(0), false));
+    devices.get(0).expectMessageClass(ConnectionActor.Registered.class);
+    // A rejoin (the entity moved) is never refused, even past the maximum.
+    TestProbe<ConnectionActor.Command> rejoining = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c4", rejoining, true));
+    rejoining.expectMessageClass(ConnectionActor.Registered.class);
+    // Once one goes, a new one fits again.
+    entity.tell(new UserPresence.Unregister("c1"));
+    entity.tell(new UserPresence.Unregister("c4"));
+    TestProbe<ConnectionActor.Command> later = testKit.createTestProbe(ConnectionActor.Command.class);
+    entity.tell(register("c5", later, false));
+    later.expectMessageClass(ConnectionActor.Registered.class);
   }
 
   @Test

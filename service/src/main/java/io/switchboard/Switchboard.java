@@ -200,7 +200,9 @@ public final class Switchboard implements Messaging, AutoCloseable {
     if (chosen == null) {
       log.info("no request handler: client messages are answered with an error");
     }
-    return new Handling(chosen, s.dataType(), s.timeout(), s.maxInFlight(), s.maxQueued(), this);
+    return new Handling(
+        chosen, s.dataType(), s.timeout(), s.maxInFlight(), s.maxQueued(), s.ratePerSecond(),
+        s.rateBurst(), this);
   }
 
   /** Pekko settings that follow from Switchboard's own (so there is one place to set each). */

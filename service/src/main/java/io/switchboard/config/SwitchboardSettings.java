@@ -83,9 +83,14 @@ public record SwitchboardSettings(
       DataType dataType,
       Duration timeout,
       int maxInFlight,
-      int maxQueued) {
+      int maxQueued,
+      double ratePerSecond,
+      int rateBurst) {
 
     public Handler {
+      if (ratePerSecond < 0 || rateBurst < 1) {
+        throw new IllegalArgumentException("WS_RATE_LIMIT must be 0 or more and WS_RATE_BURST at least 1");
+      }
       if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(Duration.ofSeconds(30)) > 0) {
         throw new IllegalArgumentException("HANDLER_TIMEOUT must be between 1s and 30s, got " + timeout);
       }
@@ -169,7 +174,9 @@ public record SwitchboardSettings(
             DataType.parse(handler.getString("data-type")),
             handler.getDuration("timeout"),
             handler.getInt("max-in-flight"),
-            handler.getInt("max-queued")),
+            handler.getInt("max-queued"),
+            handler.getDouble("rate-limit"),
+            handler.getInt("rate-burst")),
         webhook(events),
         new PresenceSettings(
             presence.getDuration("offline-grace"),

@@ -103,6 +103,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private boolean readingPaused;
   private ActorRef<UserPresence.Command> watchedEntity;
   private boolean rejoin;
+  /** Client messages per second this connection may send (beyond: an error reply, not the handler). */
+  private final TokenBucket rate;
+  static final String RATE_LIMITED = "rate limit exceeded";
 
   /**
    * @param user the authenticated user, or null for an anonymous connection
@@ -157,6 +160,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.registerRetry = registerRetry;
     this.registry = registry;
     this.handling = handling;
+    this.rate = new TokenBucket(handling.ratePerSecond(), handling.rateBurst(), System.nanoTime());
     registry.add(connectionId, context.getSelf());
     if (presence != null) {
       register();
@@ -227,6 +231,10 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private Behavior<Command> onFromClient(FromClient message) {
     String requestId = UUID.randomUUID().toString();
+    if (!rate.tryTake(System.nanoTime())) {
+      sendError(RATE_LIMITED, requestId);
+      return this;
+    }
     if (handling.handler() == null) {
       sendError("no request handler is configured on this node", requestId);
       return this;

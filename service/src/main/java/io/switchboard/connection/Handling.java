@@ -9,7 +9,9 @@ import java.time.Duration;
  * How a node handles client messages: the handler (null: none configured), the data type it takes, its
  * timeout, and the per-connection bounds. {@code maxInFlight}: outstanding requests (handed to the
  * handler or waiting for it) beyond which the node stops reading from the socket; {@code maxQueued}:
- * outstanding requests beyond which the connection is closed with 1013.
+ * outstanding requests beyond which the connection is closed with 1013. {@code ratePerSecond} and
+ * {@code rateBurst}: a token bucket per connection; a message beyond it is answered with
+ * {@code {"error": "rate limit exceeded"}} and not handed to the handler (0: no limit).
  */
 public record Handling(
     SocketHandler handler,
@@ -17,4 +19,6 @@ public record Handling(
     Duration timeout,
     int maxInFlight,
     int maxQueued,
+    double ratePerSecond,
+    int rateBurst,
     Messaging messaging) {}

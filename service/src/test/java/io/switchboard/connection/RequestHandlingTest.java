@@ -73,7 +73,7 @@ class RequestHandlingTest {
         ConnectionActor.create("c1", "node-a", user, socket,
             user == null ? null : testKit.createTestProbe(UserPresence.Command.class).getRef(),
             Duration.ofMinutes(1), new ConnectionRegistry(),
-            new Handling(handler, type, timeout, maxInFlight, maxQueued, messaging)));
+            new Handling(handler, type, timeout, maxInFlight, maxQueued, 0, 1, messaging)));
   }
 
   private ActorRef<ConnectionActor.Command> start(RecordingSocket socket, SocketHandler handler) {
@@ -128,6 +128,43 @@ class RequestHandlingTest {
     assertArrayEquals(new byte[] {1, 2}, (byte[]) data.poll(10, TimeUnit.SECONDS));
     fromClient(bytes, "é");
     assertArrayEquals("é".getBytes(StandardCharsets.UTF_8), (byte[]) data.poll(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void messagesBeyondTheRateLimitGetAnErrorAndDoNotReachTheHandler() throws Exception {
+    List<Object> handled = new CopyOnWriteArrayList<>();
+    RecordingSocket socket = new RecordingSocket(10);
+    // A burst of 2 that refills once in ~17 minutes: the third to fifth messages are over the limit.
+    ActorRef<ConnectionActor.Command> connection =
+        testKit.spawn(
+            ConnectionActor.create("c1", "node-a", ALICE, socket,
+                testKit.createTestProbe(UserPresence.Command.class).getRef(),
+                Duration.ofMinutes(1), new ConnectionRegistry(),
+                new Handling((request, s) -> {
+                  handled.add(request.data());
+                  return CompletableFuture.completedFuture("ok");
+                }, DataType.JSON, Duration.ofSeconds(10), 16, 256, 0.001, 2, messaging)));
+    for (int i = 0; i < 5; i++) {
+      fromClient(connection, "{\"n\": " + i + "}");
+    }
+    List<String> answers = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      answers.add(socket.next().text());
+    }
+    assertEquals(2, answers.stream().filter("ok"::equals).count(), answers.toString());
+    List<JsonNode> errors = new ArrayList<>();
+    for (String answer : answers) {
+      if (!answer.equals("ok")) {
+        errors.add(JSON.readTree(answer));
+      }
+    }
+    assertEquals(3, errors.size());
+    for (JsonNode error : errors) {
+      assertEquals("rate limit exceeded", error.get("error").asText());
+      assertFalse(error.get("requestId").asText().isEmpty());
+    }
+    assertEquals(2, handled.size());
+    assertFalse(socket.closedWith.isDone(), "the connection stays open");
   }
 
   @Test

@@ -115,7 +115,6 @@ public final class Switchboard implements Messaging, AutoCloseable {
 
   private Switchboard(Config config, SocketHandler handler) {
     settings = SwitchboardSettings.from(config);
-    Handling handling = handling(settings.handler(), handler);
     node = settings.cluster().host() + ":" + settings.cluster().port();
     boolean devSecret = settings.auth().jwtSecret().isEmpty();
     jwtSecret = devSecret ? DevTokens.randomSecret(32) : settings.auth().jwtSecret();
@@ -123,6 +122,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
     apiKeys = devKey ? List.of(DevTokens.randomSecret(24)) : settings.api().keys();
     devSecrets = devSecret || devKey;
     TokenVerifier verifier = new TokenVerifier(jwtSecret, settings.auth().clockSkew());
+    Handling handling = handling(settings.handler(), handler, verifier);
     SslContext tls = ServerTls.context(settings.tls());
 
     hub = new PresenceEventHub();
@@ -185,7 +185,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
         apiPort());
   }
 
-  private Handling handling(SwitchboardSettings.Handler s, SocketHandler given) {
+  private Handling handling(SwitchboardSettings.Handler s, SocketHandler given, TokenVerifier tokens) {
     SocketHandler chosen = given;
     if (chosen == null && !s.url().isEmpty()) {
       chosen = new HttpForwardingHandler(s.url(), s.secret(), s.dataType(), s.timeout());
@@ -202,7 +202,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
     }
     return new Handling(
         chosen, s.dataType(), s.timeout(), s.maxInFlight(), s.maxQueued(), s.ratePerSecond(),
-        s.rateBurst(), this);
+        s.rateBurst(), tokens, this);
   }
 
   /** Pekko settings that follow from Switchboard's own (so there is one place to set each). */

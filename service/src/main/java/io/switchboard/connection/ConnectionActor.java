@@ -1,10 +1,12 @@
 package io.switchboard.connection;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.CborSerializable;
 import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.auth.TokenVerifier;
 import io.switchboard.handler.DataType;
 import io.switchboard.handler.RequestSocket;
 import io.switchboard.handler.SocketRequest;
@@ -84,6 +86,14 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     INSTANCE
   }
 
+  /** The token's {@code exp} has come and no refresh moved it. */
+  private enum TokenExpired implements Command {
+    INSTANCE
+  }
+
+  /** What a client sends to control its connection instead of messaging the app: a JSON object with this key. */
+  static final String CONTROL_KEY = "$switchboard";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorContext<Command> context;
@@ -91,7 +101,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private final TimerScheduler<Command> timers;
   private final String connectionId;
   private final String node;
-  private final AuthenticatedUser user;
+  /** The user of the token the connection opened with, or of the latest refresh. */
+  private AuthenticatedUser user;
   private final Socket socket;
   private final RecipientRef<UserPresence.Command> presence;
   private final Duration registerRetry;
@@ -161,6 +172,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.registry = registry;
     this.handling = handling;
     this.rate = new TokenBucket(handling.ratePerSecond(), handling.rateBurst(), System.nanoTime());
+    scheduleExpiry();
     registry.add(connectionId, context.getSelf());
     if (presence != null) {
       register();
@@ -177,6 +189,10 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         .onMessage(SocketClosed.class, closed -> Behaviors.stopped())
         .onMessage(PresenceStopped.class, this::onPresenceStopped)
         .onMessage(RetryRegister.class, retry -> register())
+        .onMessage(TokenExpired.class, expired -> {
+          socket.close(CloseCodes.TOKEN_EXPIRED, "token expired");
+          return Behaviors.stopped();
+        })
         .onMessage(HandlerDone.class, this::onHandlerDone)
         .onMessage(HandlerTimedOut.class, this::onHandlerTimedOut)
         .onMessage(HandlerReply.class, this::onHandlerReply)
@@ -230,6 +246,10 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   // --- requests to the app's handler ----------------------------------------------------------
 
   private Behavior<Command> onFromClient(FromClient message) {
+    JsonNode control = control(message.frame());
+    if (control != null) {
+      return onControl(control);
+    }
     String requestId = UUID.randomUUID().toString();
     if (!rate.tryTake(System.nanoTime())) {
       sendError(RATE_LIMITED, requestId);
@@ -256,6 +276,75 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       socket.pauseReading();
     }
     startNextRequest();
+    return this;
+  }
+
+  // --- the token's lifetime --------------------------------------------------------------------
+
+  /** Closes the connection with 4001 at the token's {@code exp}, if it has one. */
+  private void scheduleExpiry() {
+    timers.cancel(TokenExpired.INSTANCE);
+    Object exp = user == null ? null : user.claims().get("exp");
+    if (exp instanceof Number seconds) {
+      long left = seconds.longValue() * 1000 - System.currentTimeMillis();
+      timers.startSingleTimer(TokenExpired.INSTANCE, Duration.ofMillis(Math.max(0, left)));
+    }
+  }
+
+  /** The frame as a control message ({@code {"$switchboard": ...}}), or null when it is for the app. */
+  private static JsonNode control(InboundFrame frame) {
+    String text = frame.text();
+    if (text == null || !text.contains(CONTROL_KEY) || !text.stripLeading().startsWith("{")) {
+      return null;
+    }
+    try {
+      JsonNode node = JSON.readTree(text);
+      return node != null && node.isObject() && node.has(CONTROL_KEY) ? node : null;
+    } catch (JsonProcessingException e) {
+      return null; // not JSON: the app's data type decides what to do with it
+    }
+  }
+
+  /**
+   * {@code {"$switchboard": "refresh", "token": JWT}}: a fresh token for the same user moves the
+   * connection's expiry (answered {@code {"$switchboard": "refreshed", "exp": ...}}); an invalid one is
+   * answered with an error and changes nothing; one for another user closes the connection (4003).
+   */
+  private Behavior<Command> onControl(JsonNode control) {
+    String command = control.path(CONTROL_KEY).asText();
+    if (!command.equals("refresh")) {
+      return controlReply(command, "unknown command; the only one is refresh", null);
+    }
+    if (user == null || handling.tokens() == null) {
+      return controlReply(command, "an anonymous connection has no token to refresh", null);
+    }
+    TokenVerifier.Result result = handling.tokens().verify(control.path("token").asText(""));
+    if (result instanceof TokenVerifier.Rejected rejected) {
+      return controlReply(command, rejected.reason(), null);
+    }
+    AuthenticatedUser fresh = ((TokenVerifier.Verified) result).user();
+    if (!fresh.id().equals(user.id())) {
+      socket.close(CloseCodes.WRONG_USER, "refresh token is for another user");
+      return Behaviors.stopped();
+    }
+    user = fresh;
+    scheduleExpiry();
+    return controlReply("refreshed", null, fresh.claims().get("exp"));
+  }
+
+  private Behavior<Command> controlReply(String command, String error, Object exp) {
+    java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
+    reply.put(CONTROL_KEY, command);
+    if (error != null) {
+      reply.put("error", error);
+    } else {
+      reply.put("exp", exp);
+    }
+    try {
+      socket.send(OutboundMessage.text(JSON.writeValueAsString(reply)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
     return this;
   }
 

@@ -1,6 +1,7 @@
 package io.switchboard.connection;
 
 import io.switchboard.Messaging;
+import io.switchboard.auth.TokenVerifier;
 import io.switchboard.handler.DataType;
 import io.switchboard.handler.SocketHandler;
 import java.time.Duration;
@@ -11,7 +12,8 @@ import java.time.Duration;
  * handler or waiting for it) beyond which the node stops reading from the socket; {@code maxQueued}:
  * outstanding requests beyond which the connection is closed with 1013. {@code ratePerSecond} and
  * {@code rateBurst}: a token bucket per connection; a message beyond it is answered with
- * {@code {"error": "rate limit exceeded"}} and not handed to the handler (0: no limit).
+ * {@code {"error": "rate limit exceeded"}} and not handed to the handler (0: no limit). {@code tokens}
+ * verifies the tokens of refresh frames (null: refresh is not offered).
  */
 public record Handling(
     SocketHandler handler,
@@ -21,4 +23,5 @@ public record Handling(
     int maxQueued,
     double ratePerSecond,
     int rateBurst,
+    TokenVerifier tokens,
     Messaging messaging) {}

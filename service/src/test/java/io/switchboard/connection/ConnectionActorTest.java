@@ -83,7 +83,7 @@ class ConnectionActorTest {
 
   /** No handler: client messages are answered with an error. */
   static final Handling NO_HANDLER =
-      new Handling(null, io.switchboard.handler.DataType.JSON, Duration.ofSeconds(10), 16, 256, 0, 1, null);
+      new Handling(null, io.switchboard.handler.DataType.JSON, Duration.ofSeconds(10), 16, 256, 0, 1, null, null);
 
   private ActorRef<ConnectionActor.Command> start(
       String id, AuthenticatedUser user, RecordingSocket socket,

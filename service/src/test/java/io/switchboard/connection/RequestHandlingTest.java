@@ -73,7 +73,7 @@ class RequestHandlingTest {
         ConnectionActor.create("c1", "node-a", user, socket,
             user == null ? null : testKit.createTestProbe(UserPresence.Command.class).getRef(),
             Duration.ofMinutes(1), new ConnectionRegistry(),
-            new Handling(handler, type, timeout, maxInFlight, maxQueued, 0, 1, messaging)));
+            new Handling(handler, type, timeout, maxInFlight, maxQueued, 0, 1, null, messaging)));
   }
 
   private ActorRef<ConnectionActor.Command> start(RecordingSocket socket, SocketHandler handler) {
@@ -143,7 +143,7 @@ class RequestHandlingTest {
                 new Handling((request, s) -> {
                   handled.add(request.data());
                   return CompletableFuture.completedFuture("ok");
-                }, DataType.JSON, Duration.ofSeconds(10), 16, 256, 0.001, 2, messaging)));
+                }, DataType.JSON, Duration.ofSeconds(10), 16, 256, 0.001, 2, null, messaging)));
     for (int i = 0; i < 5; i++) {
       fromClient(connection, "{\"n\": " + i + "}");
     }

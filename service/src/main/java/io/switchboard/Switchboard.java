@@ -116,12 +116,17 @@ public final class Switchboard implements Messaging, AutoCloseable {
   private Switchboard(Config config, SocketHandler handler) {
     settings = SwitchboardSettings.from(config);
     node = settings.cluster().host() + ":" + settings.cluster().port();
-    boolean devSecret = settings.auth().jwtSecret().isEmpty();
-    jwtSecret = devSecret ? DevTokens.randomSecret(32) : settings.auth().jwtSecret();
+    List<String> secrets = settings.auth().jwtSecrets();
+    boolean devSecret = secrets.isEmpty();
+    jwtSecret = devSecret ? DevTokens.randomSecret(32) : secrets.get(0);
     boolean devKey = settings.api().keys().isEmpty();
     apiKeys = devKey ? List.of(DevTokens.randomSecret(24)) : settings.api().keys();
     devSecrets = devSecret || devKey;
-    TokenVerifier verifier = new TokenVerifier(jwtSecret, settings.auth().clockSkew());
+    TokenVerifier verifier =
+        new TokenVerifier(
+            devSecret ? List.of(jwtSecret) : secrets,
+            settings.auth().tokenOptions(),
+            settings.auth().clockSkew());
     Handling handling = handling(settings.handler(), handler, verifier);
     SslContext tls = ServerTls.context(settings.tls());
 

@@ -1,7 +1,14 @@
 package io.switchboard.auth;
 
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.jwk.source.ImmutableSecret;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSelector;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -9,21 +16,47 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import io.switchboard.protocol.Limits;
+import java.io.IOException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Verifies clients' JWTs: HS256 only (a token with {@code alg: none} or any other algorithm is refused),
- * a valid signature, {@code exp} and {@code nbf} when present (with a small clock skew), and a {@code sub}
- * that is a valid user id.
+ * Verifies clients' JWTs: a valid signature by one of the configured keys, {@code exp} and {@code nbf}
+ * when present (with a small clock skew), {@code aud} and {@code iss} when configured, and a
+ * {@code sub} that is a valid user id.
+ *
+ * <p>Keys: HS256 secrets (several at once, for rotation) and, optionally, RSA and EC public keys from
+ * a JWKS file or URL for RS256 and ES256 (the URL's set is cached and fetched again when a token names
+ * an unknown {@code kid}, at most twice per {@code jwksRefreshInterval}). A key is chosen by the token's
+ * {@code kid} and by its type matching the algorithm, never by {@code alg} alone: an HS256 token is
+ * checked against the secrets only, so one "signed" with an RSA public key as HMAC secret fails.
+ * {@code alg: none} and every other algorithm are refused.
  */
 public final class TokenVerifier {
 
   /** Shortest HS256 secret: RFC 7518 asks for a key at least as long as the hash output. */
   public static final int MIN_SECRET_BYTES = 32;
+
+  /** Where the public keys come from, if anywhere, and the claims a token must carry. */
+  public record Options(
+      Optional<Path> jwksFile,
+      Optional<URL> jwksUrl,
+      Duration jwksRefreshInterval,
+      Optional<String> audience,
+      Optional<String> issuer) {
+    public static Options none() {
+      return new Options(Optional.empty(), Optional.empty(), Duration.ofSeconds(30), Optional.empty(),
+          Optional.empty());
+    }
+  }
 
   /** The outcome of verifying a token: a user, or why not. */
   public sealed interface Result permits Verified, Rejected {}
@@ -34,18 +67,68 @@ public final class TokenVerifier {
 
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
 
+  /** HS256 with one secret, no public keys, no aud/iss. */
   public TokenVerifier(String secret, Duration clockSkew) {
-    byte[] key = secret.getBytes(StandardCharsets.UTF_8);
-    if (key.length < MIN_SECRET_BYTES) {
-      throw new IllegalArgumentException(
-          "JWT secret must be at least " + MIN_SECRET_BYTES + " bytes long for HS256");
+    this(List.of(secret), Options.none(), clockSkew);
+  }
+
+  public TokenVerifier(List<String> secrets, Options options, Duration clockSkew) {
+    List<JWK> octets = new ArrayList<>();
+    for (String secret : secrets) {
+      byte[] key = secret.getBytes(StandardCharsets.UTF_8);
+      if (key.length < MIN_SECRET_BYTES) {
+        throw new IllegalArgumentException(
+            "JWT secret must be at least " + MIN_SECRET_BYTES + " bytes long for HS256");
+      }
+      octets.add(new OctetSequenceKey.Builder(key).build());
     }
-    processor.setJWSKeySelector(
-        new JWSVerificationKeySelector<>(JWSAlgorithm.HS256, new ImmutableSecret<>(key)));
+    JWKSource<SecurityContext> secretKeys = new ImmutableJWKSet<>(new JWKSet(octets));
+    JWKSource<SecurityContext> publicKeys = publicKeys(options);
+    Set<JWSAlgorithm> algorithms =
+        publicKeys == null
+            ? Set.of(JWSAlgorithm.HS256)
+            : Set.of(JWSAlgorithm.HS256, JWSAlgorithm.RS256, JWSAlgorithm.ES256);
+    // The selector matches keys by the algorithm's key type (oct for HS256, RSA, EC) and the kid.
+    JWKSource<SecurityContext> keys = (selector, context) -> {
+      List<JWK> found = new ArrayList<>(secretKeys.get(selector, context));
+      if (publicKeys != null && needsPublicKey(selector)) {
+        found.addAll(publicKeys.get(selector, context));
+      }
+      return found;
+    };
+    processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+    JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
+    options.issuer().ifPresent(exact::issuer);
     DefaultJWTClaimsVerifier<SecurityContext> claims =
-        new DefaultJWTClaimsVerifier<>(null, new JWTClaimsSet.Builder().build(), Set.of("sub"), null);
+        new DefaultJWTClaimsVerifier<>(
+            // (a HashSet: the verifier asks it contains(null), which Set.of refuses)
+            options.audience().map(a -> new HashSet<>(List.of(a))).orElse(null),
+            exact.build(),
+            new HashSet<>(List.of("sub")),
+            null);
     claims.setMaxClockSkew(Math.toIntExact(clockSkew.toSeconds()));
     processor.setJWTClaimsSetVerifier(claims);
+  }
+
+  private static boolean needsPublicKey(JWKSelector selector) {
+    return !selector.getMatcher().getKeyTypes().contains(com.nimbusds.jose.jwk.KeyType.OCT);
+  }
+
+  private static JWKSource<SecurityContext> publicKeys(Options options) {
+    if (options.jwksFile().isPresent()) {
+      try {
+        return new ImmutableJWKSet<>(JWKSet.load(options.jwksFile().get().toFile()).toPublicJWKSet());
+      } catch (IOException | ParseException e) {
+        throw new IllegalArgumentException("JWT_JWKS_FILE " + options.jwksFile().get() + ": " + e.getMessage(), e);
+      }
+    }
+    return options.jwksUrl()
+        .<JWKSource<SecurityContext>>map(url ->
+            JWKSourceBuilder.<SecurityContext>create(url)
+                .rateLimited(options.jwksRefreshInterval().toMillis())
+                .retrying(true)
+                .build())
+        .orElse(null);
   }
 
   public Result verify(String token) {
@@ -56,6 +139,8 @@ public final class TokenVerifier {
       return new Rejected("malformed token");
     } catch (BadJOSEException e) {
       return new Rejected(describe(e));
+    } catch (KeySourceException e) {
+      return new Rejected("the signing keys could not be fetched");
     } catch (com.nimbusds.jose.JOSEException e) {
       return new Rejected("token could not be verified");
     }
@@ -77,7 +162,16 @@ public final class TokenVerifier {
       return "token not yet valid";
     }
     if (message.contains("missing required claims")) {
-      return "token has no sub claim";
+      return message.contains("sub") ? "token has no sub claim" : "token is missing a required claim (iss)";
+    }
+    if (message.contains("audience")) {
+      return "token is for another audience";
+    }
+    if (message.contains("iss claim")) {
+      return "token is from another issuer";
+    }
+    if (message.contains("no matching key") || message.contains("key selector") || message.contains("No matching")) {
+      return "no key for this token (kid or algorithm)";
     }
     if (message.contains("Unsecured") || message.contains("plain")) {
       return "unsigned tokens (alg: none) are refused";

@@ -1,8 +1,11 @@
 package io.switchboard.config;
 
+import io.switchboard.auth.TokenVerifier;
+
 import com.typesafe.config.Config;
 import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.handler.DataType;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -66,7 +69,16 @@ public record SwitchboardSettings(
       String keystorePassword,
       String devCertDir) {}
 
-  public record Auth(String jwtSecret, Duration clockSkew, boolean allowAnonymous, String devUser) {}
+  /**
+   * {@code jwtSecrets}: HS256 secrets, all accepted (rotation), the first signs dev tokens; empty: a
+   * random one. {@code tokenOptions}: public keys (JWKS) and required aud/iss.
+   */
+  public record Auth(
+      List<String> jwtSecrets,
+      TokenVerifier.Options tokenOptions,
+      Duration clockSkew,
+      boolean allowAnonymous,
+      String devUser) {}
 
   public record Api(
       String host,
@@ -156,7 +168,13 @@ public record SwitchboardSettings(
             tls.getString("keystore-password"),
             tls.getString("dev-cert-dir")),
         new Auth(
-            auth.getString("jwt-secret"),
+            commaList(auth.getString("jwt-secret")),
+            new TokenVerifier.Options(
+                optional(auth.getString("jwks-file")).map(Path::of),
+                optional(auth.getString("jwks-url")).map(SwitchboardSettings::url),
+                auth.getDuration("jwks-refresh-interval"),
+                optional(auth.getString("audience")),
+                optional(auth.getString("issuer"))),
             auth.getDuration("clock-skew"),
             auth.getBoolean("allow-anonymous"),
             auth.getString("dev-user")),
@@ -206,6 +224,18 @@ public record SwitchboardSettings(
             events.getDuration("webhook-retry-max"),
             events.getInt("webhook-max-attempts"),
             events.getInt("webhook-max-queued")));
+  }
+
+  private static Optional<String> optional(String value) {
+    return value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+  }
+
+  private static java.net.URL url(String value) {
+    try {
+      return java.net.URI.create(value).toURL();
+    } catch (IllegalArgumentException | java.net.MalformedURLException e) {
+      throw new IllegalArgumentException("JWT_JWKS_URL is not a URL: " + value, e);
+    }
   }
 
   private static List<String> commaList(String value) {

@@ -13,6 +13,7 @@ import io.switchboard.connection.ConnectionRegistry;
 import io.switchboard.connection.Handling;
 import io.switchboard.handler.HttpForwardingHandler;
 import io.switchboard.handler.SocketHandler;
+import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.connection.WebSocketServer;
 import io.switchboard.events.WebhookDispatcher;
@@ -140,6 +141,9 @@ public final class Switchboard implements Messaging, AutoCloseable {
     try {
       webhooks = started.get(30, TimeUnit.SECONDS).webhooks();
       sharding = ClusterSharding.get(system);
+      SwitchboardMetrics metrics = SwitchboardMetrics.get(system);
+      metrics.gauge("switchboard.connections", "open client connections on this node", registry,
+          ConnectionRegistry::size);
       join();
 
       wss =
@@ -160,7 +164,8 @@ public final class Switchboard implements Messaging, AutoCloseable {
                           registry,
                           handling),
                       "connection-" + connectionId,
-                      Props.empty()));
+                      Props.empty()),
+              metrics::closed);
       wssPort = wss.start();
       api =
           Http.get(system)

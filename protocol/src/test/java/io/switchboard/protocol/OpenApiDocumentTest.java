@@ -55,6 +55,7 @@ class OpenApiDocumentTest {
             "delete /v1/users/{userId}/connections",
             "get /v1/events",
             "get /v1/cluster",
+            "get /metrics",
             "get /health/live",
             "get /health/ready");
     for (String route : routes) {

@@ -7,6 +7,7 @@ import io.switchboard.Switchboard;
 import io.switchboard.auth.ApiKeys;
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.connection.OutboundMessage;
+import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.protocol.ApiError;
 import io.switchboard.protocol.ConnectionsClosed;
@@ -88,7 +89,17 @@ public final class ApiRoutes extends AllDirectives {
                 () ->
                     concat(
                         pathPrefix("health", this::health),
+                        path("metrics", () -> authorized(() -> get(this::metrics))),
                         pathPrefix("v1", () -> authorized(this::v1)))));
+  }
+
+  /** Prometheus text format: this node's counters and gauges, and the JVM's. */
+  private Route metrics() {
+    return complete(
+        HttpResponse.create()
+            .withEntity(
+                HttpEntities.create(
+                    ContentTypes.TEXT_PLAIN_UTF8, SwitchboardMetrics.get(system).scrape())));
   }
 
   private Route health() {

@@ -8,6 +8,7 @@ import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.handler.DataType;
+import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.handler.RequestSocket;
 import io.switchboard.handler.SocketRequest;
 import io.switchboard.presence.UserPresence;
@@ -116,6 +117,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private boolean rejoin;
   /** Client messages per second this connection may send (beyond: an error reply, not the handler). */
   private final TokenBucket rate;
+  private final SwitchboardMetrics metrics;
+  /** When the active request went to the handler (System.nanoTime). */
+  private long activeSince;
   static final String RATE_LIMITED = "rate limit exceeded";
 
   /**
@@ -172,6 +176,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.registry = registry;
     this.handling = handling;
     this.rate = new TokenBucket(handling.ratePerSecond(), handling.rateBurst(), System.nanoTime());
+    this.metrics = SwitchboardMetrics.get(context.getSystem());
     scheduleExpiry();
     registry.add(connectionId, context.getSelf());
     if (presence != null) {
@@ -190,7 +195,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         .onMessage(PresenceStopped.class, this::onPresenceStopped)
         .onMessage(RetryRegister.class, retry -> register())
         .onMessage(TokenExpired.class, expired -> {
-          socket.close(CloseCodes.TOKEN_EXPIRED, "token expired");
+          closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
           return Behaviors.stopped();
         })
         .onMessage(HandlerDone.class, this::onHandlerDone)
@@ -208,15 +213,15 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private Behavior<Command> onDeliver(Deliver deliver) {
-    if (socket.send(deliver.message())) {
+    if (send(deliver.message())) {
       return this;
     }
-    socket.close(CloseCodes.TRY_AGAIN_LATER, "outgoing buffer full");
+    closeSocket(CloseCodes.TRY_AGAIN_LATER, "outgoing buffer full");
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onClose(Close close) {
-    socket.close(close.code(), close.reason());
+    closeSocket(close.code(), close.reason());
     return Behaviors.stopped();
   }
 
@@ -245,13 +250,29 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   // --- requests to the app's handler ----------------------------------------------------------
 
+  /** Sends a frame to the client, counted; false when its outgoing buffer is full. */
+  private boolean send(OutboundMessage message) {
+    boolean sent = socket.send(message);
+    if (sent) {
+      metrics.messagesOut.increment();
+    }
+    return sent;
+  }
+
+  private void closeSocket(int code, String reason) {
+    metrics.closed(code);
+    socket.close(code, reason);
+  }
+
   private Behavior<Command> onFromClient(FromClient message) {
+    metrics.messagesIn.increment();
     JsonNode control = control(message.frame());
     if (control != null) {
       return onControl(control);
     }
     String requestId = UUID.randomUUID().toString();
     if (!rate.tryTake(System.nanoTime())) {
+      metrics.rateLimited.increment();
       sendError(RATE_LIMITED, requestId);
       return this;
     }
@@ -268,7 +289,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
     waiting.add(new Request(requestId, data));
     if (outstanding() > handling.maxQueued()) {
-      socket.close(CloseCodes.TRY_AGAIN_LATER, "too many outstanding requests");
+      closeSocket(CloseCodes.TRY_AGAIN_LATER, "too many outstanding requests");
       return Behaviors.stopped();
     }
     if (outstanding() >= handling.maxInFlight() && !readingPaused) {
@@ -324,7 +345,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
     AuthenticatedUser fresh = ((TokenVerifier.Verified) result).user();
     if (!fresh.id().equals(user.id())) {
-      socket.close(CloseCodes.WRONG_USER, "refresh token is for another user");
+      closeSocket(CloseCodes.WRONG_USER, "refresh token is for another user");
       return Behaviors.stopped();
     }
     user = fresh;
@@ -341,7 +362,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       reply.put("exp", exp);
     }
     try {
-      socket.send(OutboundMessage.text(JSON.writeValueAsString(reply)));
+      send(OutboundMessage.text(JSON.writeValueAsString(reply)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -358,6 +379,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
     Request request = waiting.poll();
     activeRequest = request.id();
+    activeSince = System.nanoTime();
     timers.startSingleTimer(HandlerTimedOut.class, new HandlerTimedOut(request.id()), handling.timeout());
     CompletionStage<?> result;
     try {
@@ -380,10 +402,12 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     if (!done.requestId().equals(activeRequest)) {
       return this; // timed out earlier: the late answer is dropped
     }
+    metrics.handlerLatency.record(System.nanoTime() - activeSince, java.util.concurrent.TimeUnit.NANOSECONDS);
     if (done.error() != null) {
+      metrics.handlerErrors.increment();
       sendError(describe(done.error()), done.requestId());
     } else if (done.reply() != null) {
-      socket.send(OutboundMessage.of(done.reply()));
+      send(OutboundMessage.of(done.reply()));
     }
     return finishActiveRequest();
   }
@@ -392,13 +416,14 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     if (!timeout.requestId().equals(activeRequest)) {
       return this;
     }
+    metrics.handlerTimeouts.increment();
     sendError("timeout", timeout.requestId());
     return finishActiveRequest();
   }
 
   private Behavior<Command> onHandlerReply(HandlerReply reply) {
     if (reply.requestId().equals(activeRequest)) {
-      socket.send(reply.message());
+      send(reply.message());
     }
     return this;
   }
@@ -424,7 +449,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private void sendError(String error, String requestId) {
     try {
-      socket.send(OutboundMessage.text(JSON.writeValueAsString(new ClientError(error, requestId))));
+      send(OutboundMessage.text(JSON.writeValueAsString(new ClientError(error, requestId))));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

@@ -13,6 +13,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.CloseCodes;
 import java.time.Duration;
+import java.util.function.IntConsumer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -37,8 +38,13 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
   private List<InboundFrame> early = new ArrayList<>();
   private int idleEvents;
 
-  SocketBridge(ConnectionOpener opener, Duration pingInterval, Duration idleTimeout) {
+  /** Counts the closes this bridge decides (idle, too big), by code. */
+  private final IntConsumer closes;
+
+  SocketBridge(
+      ConnectionOpener opener, Duration pingInterval, Duration idleTimeout, IntConsumer closes) {
     this.opener = opener;
+    this.closes = closes;
     this.pingsBeforeClose =
         (int) Math.max(1, idleTimeout.toMillis() / Math.max(1, pingInterval.toMillis()));
   }
@@ -58,6 +64,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
           ctx.writeAndFlush(new PingWebSocketFrame());
         }
       } else if (socket != null) {
+        closes.accept(CloseCodes.GOING_AWAY);
         socket.close(CloseCodes.GOING_AWAY, "idle timeout");
       } else {
         ctx.close();
@@ -104,6 +111,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException && socket != null) {
+      closes.accept(CloseCodes.MESSAGE_TOO_BIG);
       socket.close(CloseCodes.MESSAGE_TOO_BIG, "message too big");
       return;
     }

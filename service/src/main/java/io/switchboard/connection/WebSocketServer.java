@@ -22,6 +22,7 @@ import io.switchboard.auth.TokenVerifier;
 import io.switchboard.config.SwitchboardSettings;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -39,6 +40,7 @@ public final class WebSocketServer implements AutoCloseable {
   private final SslContext tls;
   private final UpgradeGate gate;
   private final ConnectionOpener opener;
+  private final IntConsumer closes;
   private final EventLoopGroup boss = new NioEventLoopGroup(1);
   private final EventLoopGroup workers;
   private Channel listener;
@@ -50,7 +52,9 @@ public final class WebSocketServer implements AutoCloseable {
       SslContext tls,
       TokenVerifier verifier,
       boolean allowAnonymous,
-      ConnectionOpener opener) {
+      ConnectionOpener opener,
+      IntConsumer closes) {
+    this.closes = closes;
     this.settings = settings;
     this.tls = tls;
     this.gate =
@@ -111,7 +115,8 @@ public final class WebSocketServer implements AutoCloseable {
                     pipeline.addLast(new WebSocketServerProtocolHandler(protocol));
                     pipeline.addLast(new WebSocketFrameAggregator(settings.maxMessageSize()));
                     pipeline.addLast(
-                        new SocketBridge(opener, settings.pingInterval(), settings.idleTimeout()));
+                        new SocketBridge(
+                            opener, settings.pingInterval(), settings.idleTimeout(), closes));
                   }
                 });
     listener = bootstrap.bind(settings.host(), settings.port()).sync().channel();

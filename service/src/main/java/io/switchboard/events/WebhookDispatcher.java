@@ -1,5 +1,7 @@
 package io.switchboard.events;
 
+import io.switchboard.metrics.SwitchboardMetrics;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.protocol.PresenceEvent;
@@ -95,12 +97,15 @@ public final class WebhookDispatcher extends AbstractBehavior<WebhookDispatcher.
         context -> Behaviors.withTimers(timers -> new WebhookDispatcher(context, timers, settings)));
   }
 
+  private final SwitchboardMetrics metrics;
+
   private WebhookDispatcher(
       ActorContext<Command> context, TimerScheduler<Command> timers, Settings settings) {
     super(context);
     this.context = context;
     this.timers = timers;
     this.settings = settings;
+    this.metrics = SwitchboardMetrics.get(context.getSystem());
     this.url = URI.create(settings.url());
     this.http =
         HttpClient.newBuilder()
@@ -144,6 +149,10 @@ public final class WebhookDispatcher extends AbstractBehavior<WebhookDispatcher.
     }
     Pending head = queue.peek();
     head.attempts++;
+    metrics.webhookAttempts.increment();
+    if (head.attempts > 1) {
+      metrics.webhookRetries.increment();
+    }
     byte[] body;
     try {
       body = JSON.writeValueAsBytes(head.event);
@@ -182,6 +191,7 @@ public final class WebhookDispatcher extends AbstractBehavior<WebhookDispatcher.
     if (attempted.delivered()) {
       done(attempted.userId(), queue);
     } else if (head.attempts >= settings.maxAttempts()) {
+      metrics.webhookFailures.increment();
       log.warn(
           "webhook gave up on event {} ({} {} seq {}) after {} attempts, last: {}",
           head.event.id(), head.event.userId(), head.event.kind(), head.event.seq(), head.attempts,

@@ -4,6 +4,7 @@ import io.switchboard.CborSerializable;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.protocol.ConnectionInfo;
+import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.PresenceEvent;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -302,6 +304,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private long seq;
   /** Most connections of the user; a new one beyond it is closed with 4029 (rejoins are never refused). */
   private final int maxConnections;
+  private final SwitchboardMetrics metrics;
 
   private UserPresence(
       ActorContext<Command> context,
@@ -328,10 +331,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     this.shard = shard;
     this.events = events;
     this.passivateAfter = passivateAfter;
+    this.metrics = SwitchboardMetrics.get(context.getSystem());
+    metrics.entities.incrementAndGet();
     if (recorded != null) {
       // An earlier incarnation announced the user online and never offline: carry on from there, and
       // give the user's surviving connections time to re-register before deciding they are gone.
-      online = true;
+      setOnline(true);
       onlineEventId = recorded.onlineEventId();
       inGrace = true;
       if (recorded.graceSince() > 0) {
@@ -373,7 +378,20 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(FlushHeld.class, flush -> flushHeld())
         .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
         .onMessage(RecordWritten.class, removed -> this)
+        .onSignal(PostStop.class, stop -> {
+          metrics.entities.decrementAndGet();
+          setOnline(false);
+          return this;
+        })
         .build();
+  }
+
+  /** The user's online state here, counted in this node's metrics. */
+  private void setOnline(boolean now) {
+    if (now != online) {
+      metrics.onlineUsers.addAndGet(now ? 1 : -1);
+    }
+    online = now;
   }
 
   private Behavior<Command> onRegister(Register register) {
@@ -416,7 +434,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       }
     }
     if (!online) {
-      online = true;
+      setOnline(true);
       onlineEventId = UUID.randomUUID().toString();
       // A rejoin to an incarnation that found no record: the user was announced, only the record is
       // missing; write it, announce nothing. But a rejoin after this incarnation announced offline (it
@@ -499,7 +517,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   private void goOffline() {
-    online = false;
+    setOnline(false);
     offlineAnnounced = true;
     graceSince = 0;
     emit(PresenceEvent.Kind.offline, onlineEventId + ":offline");
@@ -578,6 +596,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       connection.ref().tell(deliver);
     }
     send.replyTo().tell(new Delivered(connections.size()));
+    metrics.sends.increment();
+    metrics.deliveries.increment(connections.size());
   }
 
   private Behavior<Command> onGetPresence(GetPresence get) {

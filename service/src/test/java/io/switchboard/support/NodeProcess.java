@@ -9,6 +9,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -18,15 +20,20 @@ public final class NodeProcess implements AutoCloseable {
   private final Path log;
   private final String name;
   private final Map<String, String> env;
+  private final List<String> prefix;
+  /** The address the node listens at (cluster, wss and API), and tests reach it at. */
+  public final String host;
   public final int wssPort;
   public final int apiPort;
   public final int clusterPort;
 
   private NodeProcess(
-      String name, Map<String, String> env, Process process, Path log, int wssPort, int apiPort,
-      int clusterPort) {
+      String name, Map<String, String> env, List<String> prefix, String host, Process process,
+      Path log, int wssPort, int apiPort, int clusterPort) {
     this.name = name;
     this.env = env;
+    this.prefix = prefix;
+    this.host = host;
     this.process = process;
     this.log = log;
     this.wssPort = wssPort;
@@ -39,6 +46,16 @@ public final class NodeProcess implements AutoCloseable {
    * ports not given in {@code env} (CLUSTER_PORT, WSS_PORT, API_PORT) are free ones.
    */
   public static NodeProcess start(String name, Map<String, String> env) {
+    return start(name, env, List.of(), "127.0.0.1");
+  }
+
+  /**
+   * Starts the jar as {@link #start(String, Map)} does, but through {@code prefix} (e.g. {@code ip netns
+   * exec NS}, which replaces itself with java, so the process is still the JVM) and listening at
+   * {@code host} unless {@code env} sets CLUSTER_HOST, WSS_HOST or API_HOST.
+   */
+  public static NodeProcess start(
+      String name, Map<String, String> env, List<String> prefix, String host) {
     String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
     int wss = port(env, "WSS_PORT");
     int api = port(env, "API_PORT");
@@ -49,21 +66,21 @@ public final class NodeProcess implements AutoCloseable {
         Files.move(log, log.resolveSibling(log.getFileName() + "." + System.nanoTime()));
       }
       Files.createDirectories(log.getParent());
+      List<String> command = new ArrayList<>(prefix);
+      command.addAll(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar));
       ProcessBuilder builder =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-Xmx256m", "-jar", jar)
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile());
-      builder.environment().put("CLUSTER_HOST", "127.0.0.1");
-      builder.environment().put("WSS_HOST", "127.0.0.1");
-      builder.environment().put("API_HOST", "127.0.0.1");
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().put("CLUSTER_HOST", host);
+      builder.environment().put("WSS_HOST", host);
+      builder.environment().put("API_HOST", host);
       Map<String, String> fixed = new java.util.HashMap<>(env);
       fixed.put("CLUSTER_PORT", String.valueOf(cluster));
       fixed.put("WSS_PORT", String.valueOf(wss));
       fixed.put("API_PORT", String.valueOf(api));
       builder.environment().putAll(fixed);
-      return new NodeProcess(name, Map.copyOf(fixed), builder.start(), log, wss, api, cluster);
+      return new NodeProcess(
+          name, Map.copyOf(fixed), List.copyOf(prefix), host, builder.start(), log, wss, api, cluster);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -73,16 +90,19 @@ public final class NodeProcess implements AutoCloseable {
     return env.containsKey(variable) ? Integer.parseInt(env.get(variable)) : TestCluster.freePort();
   }
 
-  /** A new process of this node: same name, same environment, same ports (this one must have exited). */
+  /**
+   * A new process of this node: same name, environment, ports, prefix and host (this one must have
+   * exited).
+   */
   public NodeProcess restart() {
-    return start(name, env);
+    return start(name, env, prefix, host);
   }
 
   /** Waits until {@code /health/ready} answers 200. */
   public void awaitReady(HttpClient http) {
-    URI ready = URI.create("http://127.0.0.1:" + apiPort + "/health/ready");
+    URI ready = URI.create("http://" + host + ":" + apiPort + "/health/ready");
     TestCluster.await(
-        "node on API port " + apiPort + " is ready (log: " + log + ")",
+        "node at " + host + ":" + apiPort + " is ready (log: " + log + ")",
         () -> {
           if (!process.isAlive()) {
             throw new AssertionError("node exited early; log: " + output());
@@ -116,6 +136,11 @@ public final class NodeProcess implements AutoCloseable {
   /** SIGTERM: Coordinated Shutdown runs; returns the exit code. */
   public int terminate() {
     process.destroy();
+    return waitForExit();
+  }
+
+  /** Waits up to 60 s for the process to end by itself; returns its exit code. */
+  public int awaitExit() {
     return waitForExit();
   }
 

@@ -63,6 +63,12 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   public record Registered(ActorRef<UserPresence.Command> presence)
       implements Command, CborSerializable {}
 
+  /**
+   * The user's entity was told this connection stopped (which can be wrong for a moment after its node
+   * restarted): register again, so that it knows the connection is open.
+   */
+  public record ConfirmRegistration() implements Command, CborSerializable {}
+
   /** A complete message the client sent. */
   public record FromClient(InboundFrame frame) implements Command {}
 
@@ -198,6 +204,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
           closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
           return Behaviors.stopped();
         })
+        .onMessage(ConfirmRegistration.class, confirm -> register())
         .onMessage(HandlerDone.class, this::onHandlerDone)
         .onMessage(HandlerTimedOut.class, this::onHandlerTimedOut)
         .onMessage(HandlerReply.class, this::onHandlerReply)

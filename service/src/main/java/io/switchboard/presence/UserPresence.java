@@ -43,7 +43,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * <ul>
  *   <li>online is emitted when the first connection registers, offline when the last one is gone
  *       (unregistered, or its actor stopped: the entity watches every connection actor, so a node that
- *       dies takes its connections out of presence once it is downed);
+ *       dies takes its connections out of presence once it is downed; a remote connection reported
+ *       stopped is first asked to register again, since Pekko reports one on a node restarted at the
+ *       same host:port stopped while that node is not yet Up here);
  *   <li>events alternate online, offline, online, ...; each has a fresh id and a per-user sequence number
  *       that is strictly increasing, also across incarnations (it never falls below the wall clock in
  *       milliseconds, so a new incarnation continues above the old one);
@@ -125,6 +127,14 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private record ConnectionStopped(String connectionId, ActorRef<ConnectionActor.Command> connection)
       implements Command {}
 
+  /** A connection reported stopped was asked whether it is still there, and did not answer in time. */
+  private record CheckTimedOut(String connectionId, ActorRef<ConnectionActor.Command> connection)
+      implements Command {}
+
+  /** Watch again a connection that answered the check (its node should be Up here by now). */
+  private record Rewatch(String connectionId, ActorRef<ConnectionActor.Command> connection)
+      implements Command {}
+
   private enum Idle implements Command {
     INSTANCE
   }
@@ -145,6 +155,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
    * apart), so the whole window is waited: the sends held then have waited for the downing already.
    */
   private static final Duration REJOIN_WINDOW = Duration.ofSeconds(2);
+
+  /**
+   * How long a remote connection reported stopped has to answer the check before it leaves presence,
+   * and how long after answering it is watched again.
+   */
+  private static final Duration STOPPED_CHECK = Duration.ofSeconds(1);
 
   /** Most sends held while the user's connections rejoin; beyond it a send is answered at once. */
   private static final int MAX_HELD_SENDS = 1000;
@@ -299,6 +315,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private boolean offlineAnnounced;
   /** Sends that arrived while recovering with no connection yet, delivered once connections rejoin. */
   private final List<SendToUser> held = new ArrayList<>();
+  /** Remote connections reported stopped and asked whether they are still there. */
+  private final java.util.Set<String> checking = new java.util.HashSet<>();
   /** While recovering: the connections the record says will rejoin and that have not yet. */
   private final java.util.Set<String> expected = new java.util.HashSet<>();
   private long seq;
@@ -366,7 +384,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
         .onMessage(Unregister.class, u -> remove(u.connectionId(), null))
-        .onMessage(ConnectionStopped.class, s -> remove(s.connectionId(), s.connection()))
+        .onMessage(ConnectionStopped.class, this::onConnectionStopped)
+        .onMessage(CheckTimedOut.class, t -> remove(t.connectionId(), t.connection()))
+        .onMessage(Rewatch.class, this::onRewatch)
         .onMessage(SendToUser.class, this::onSendToUser)
         .onMessage(GetPresence.class, this::onGetPresence)
         .onMessage(CloseConnections.class, this::onCloseConnections)
@@ -402,9 +422,21 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
           CloseCodes.TOO_MANY_CONNECTIONS, "too many connections for this user (" + maxConnections + ")"));
       return this;
     }
-    if (previous == null || !previous.ref().equals(register.connection())) {
+    boolean checked = checking.remove(register.connectionId());
+    if (checked) {
+      timers.cancel(checkKey(register.connectionId()));
+    }
+    if (checked && previous != null && previous.ref().equals(register.connection())) {
+      // It is still there: the stop was not real. Watch it again a little later, not at once, or a
+      // node that is still not Up here would report it stopped again right away.
+      timers.startSingleTimer(
+          rewatchKey(register.connectionId()),
+          new Rewatch(register.connectionId(), register.connection()),
+          STOPPED_CHECK);
+    } else if (previous == null || !previous.ref().equals(register.connection())) {
       if (previous != null) {
         context.unwatch(previous.ref());
+        timers.cancel(rewatchKey(register.connectionId()));
       }
       connections.put(
           register.connectionId(),
@@ -447,12 +479,57 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     return allBack ? flushHeld() : this;
   }
 
+  /**
+   * A watched connection stopped, says Pekko. For a connection on this node that is so. For one on
+   * another node it may not be: a watch on an actor at the host:port of a member that was removed is
+   * answered at once with "terminated" while the node there now (restarted, a new incarnation) is not
+   * yet Up in this node's view, though the connection is open and registered. So the connection is
+   * asked; it answers by registering again, and only one that does not answer leaves presence.
+   */
+  private Behavior<Command> onConnectionStopped(ConnectionStopped stopped) {
+    String id = stopped.connectionId();
+    Connection connection = connections.get(id);
+    if (connection == null || !connection.ref().equals(stopped.connection())) {
+      return this;
+    }
+    if (stopped.connection().path().address().hasLocalScope()) {
+      return remove(id, stopped.connection());
+    }
+    checking.add(id);
+    stopped.connection().tell(new ConnectionActor.ConfirmRegistration());
+    timers.startSingleTimer(checkKey(id), new CheckTimedOut(id, stopped.connection()), STOPPED_CHECK);
+    return this;
+  }
+
+  private Behavior<Command> onRewatch(Rewatch rewatch) {
+    Connection connection = connections.get(rewatch.connectionId());
+    if (connection != null
+        && connection.ref().equals(rewatch.connection())
+        && !checking.contains(rewatch.connectionId())) {
+      context.watchWith(
+          connection.ref(), new ConnectionStopped(rewatch.connectionId(), connection.ref()));
+    }
+    return this;
+  }
+
+  private static String checkKey(String connectionId) {
+    return "check-" + connectionId;
+  }
+
+  private static String rewatchKey(String connectionId) {
+    return "rewatch-" + connectionId;
+  }
+
   /** Removes a connection; {@code ref} non-null means only if it is still that actor. */
   private Behavior<Command> remove(String connectionId, ActorRef<ConnectionActor.Command> ref) {
     Connection connection = connections.get(connectionId);
     if (connection == null || (ref != null && !connection.ref().equals(ref))) {
       return this;
     }
+    if (checking.remove(connectionId)) {
+      timers.cancel(checkKey(connectionId));
+    }
+    timers.cancel(rewatchKey(connectionId));
     connections.remove(connectionId);
     context.unwatch(connection.ref());
     whenNoConnections();

@@ -20,8 +20,19 @@ public final class Limits {
       return Optional.of("user id is longer than " + MAX_USER_ID_LENGTH + " characters");
     }
     for (int i = 0; i < userId.length(); i++) {
-      if (Character.isISOControl(userId.charAt(i))) {
+      char c = userId.charAt(i);
+      if (Character.isISOControl(c)) {
         return Optional.of("user id must not contain control characters");
+      }
+      if (Character.isSurrogate(c)) {
+        // A lone surrogate is no character: it cannot travel as UTF-8 (in a token, a URL, JSON)
+        // and come back the same, so the id would name different users in different places.
+        if (Character.isHighSurrogate(c) && i + 1 < userId.length()
+            && Character.isLowSurrogate(userId.charAt(i + 1))) {
+          i++;
+        } else {
+          return Optional.of("user id must be valid Unicode (a lone surrogate)");
+        }
       }
     }
     return Optional.empty();

@@ -112,11 +112,14 @@ class ChaosIT {
       churn();
       awaitPresenceMatches("round " + round + " after churn");
       sendBurst(60, Set.of());
+      // Delivered before the fault: a message still on its way to a node that is then killed is lost
+      // by design (the README's "not promised"), and not what this run checks.
+      awaitReceived();
       fault(round);
       awaitPresenceMatches("round " + round + " after the fault");
       sendBurst(60, Set.of());
     }
-    awaitAllReceived();
+    awaitReceived();
 
     int lost = 0;
     int duplicated = 0;
@@ -289,7 +292,8 @@ class ChaosIT {
     CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
   }
 
-  private void awaitAllReceived() {
+  /** Waits (bounded) until every accepted send so far reached every device it counted. */
+  private void awaitReceived() {
     try {
       TestCluster.await("every accepted send reached every device it counted", () -> sends.stream()
           .allMatch(send -> send.expected.stream().allMatch(d -> d.count(send.seq) > 0)));

@@ -142,6 +142,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
       webhooks = started.get(30, TimeUnit.SECONDS).webhooks();
       sharding = ClusterSharding.get(system);
       SwitchboardMetrics metrics = SwitchboardMetrics.get(system);
+      metrics.bindCluster(Cluster.get(system));
       metrics.gauge("switchboard.connections", "open client connections on this node", registry,
           ConnectionRegistry::size);
       join();

@@ -29,7 +29,7 @@ public final class SwitchboardMetrics implements Extension {
       new ExtensionId<>() {
         @Override
         public SwitchboardMetrics createExtension(ActorSystem<?> system) {
-          return new SwitchboardMetrics(system);
+          return new SwitchboardMetrics();
         }
       };
 
@@ -58,7 +58,7 @@ public final class SwitchboardMetrics implements Extension {
   /** User entities running on this node. */
   public final AtomicInteger entities = new AtomicInteger();
 
-  private SwitchboardMetrics(ActorSystem<?> system) {
+  private SwitchboardMetrics() {
     messagesIn = counter("switchboard.messages.in", "client messages received");
     messagesOut = counter("switchboard.messages.out", "frames sent to clients");
     sends = counter("switchboard.sends", "sends to users decided by entities on this node");
@@ -81,7 +81,14 @@ public final class SwitchboardMetrics implements Extension {
     Gauge.builder("switchboard.presence.entities", entities, AtomicInteger::get)
         .description("user entities (sharded) running on this node")
         .register(registry);
-    Cluster cluster = Cluster.get(system);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+  }
+
+  /** Adds the cluster's membership gauges (a node calls it once its cluster extension is up). */
+  public void bindCluster(Cluster cluster) {
     for (MemberStatus status :
         new MemberStatus[] {
           MemberStatus.joining(), MemberStatus.weaklyUp(), MemberStatus.up(), MemberStatus.leaving(),
@@ -96,10 +103,6 @@ public final class SwitchboardMetrics implements Extension {
     Gauge.builder("switchboard.cluster.unreachable", cluster, c -> c.state().getUnreachable().size())
         .description("members this node's view marks unreachable")
         .register(registry);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
   }
 
   private static double count(Cluster cluster, MemberStatus status) {

@@ -217,6 +217,8 @@ class ConnectionActorTest {
     RecordingSocket two = new RecordingSocket(10);
     start("c1", ALICE, one, testKit.createTestProbe(UserPresence.Command.class), Duration.ofMinutes(1));
     start("c2", ALICE, two, testKit.createTestProbe(UserPresence.Command.class), Duration.ofMinutes(1));
+    // (spawning is asynchronous: the actors add themselves to the registry when they start)
+    io.switchboard.support.TestCluster.await("both connections started", () -> registry.size() == 2);
     registry.closeAll(CloseCodes.GOING_AWAY, "going away", Duration.ofSeconds(30)).join();
     assertEquals(0, registry.size());
     assertEquals(CloseCodes.GOING_AWAY, one.awaitClose());

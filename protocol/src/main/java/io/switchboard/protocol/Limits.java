@@ -16,6 +16,10 @@ public final class Limits {
     if (userId == null || userId.isEmpty()) {
       return Optional.of("user id must not be empty");
     }
+    if (userId.equals(".") || userId.equals("..")) {
+      // URLs resolve these as path segments (also when percent-encoded): no route could name the user.
+      return Optional.of("user id must not be . or ..");
+    }
     if (userId.length() > MAX_USER_ID_LENGTH) {
       return Optional.of("user id is longer than " + MAX_USER_ID_LENGTH + " characters");
     }

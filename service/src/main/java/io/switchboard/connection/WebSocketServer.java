@@ -102,6 +102,17 @@ public final class WebSocketServer implements AutoCloseable {
                   protected void initChannel(SocketChannel channel) {
                     open.incrementAndGet();
                     channel.closeFuture().addListener(closed -> open.decrementAndGet());
+                    // The whole handshake (TLS, upgrade request, upgrade) within the timeout: Netty's
+                    // own handshake timeout starts only once the upgrade request is complete, which a
+                    // slowloris client never lets happen. Once upgraded the HTTP codec is gone.
+                    channel.eventLoop().schedule(
+                        () -> {
+                          if (channel.pipeline().get(HttpServerCodec.class) != null) {
+                            channel.close();
+                          }
+                        },
+                        settings.handshakeTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS);
                     ChannelPipeline pipeline = channel.pipeline();
                     if (tls != null) {
                       pipeline.addLast(tls.newHandler(channel.alloc()));

@@ -26,6 +26,7 @@ class UserIdProperties {
     return Arbitraries.oneOf(
         Arbitraries.strings().all().ofMaxLength(300),
         Arbitraries.strings().withChars("/.%\\?#&=+ \u0000\u001f\u007f\u0085é𝄞").ofMaxLength(20),
+        Arbitraries.of(".", "..", "...", "./", "%2E%2E"),
         Arbitraries.strings().alpha().ofLength(257));
   }
 
@@ -33,6 +34,7 @@ class UserIdProperties {
   void anIdIsAcceptedExactlyWhenNonEmptyShortValidUnicodeAndFreeOfControlCharacters(@ForAll("anyString") String id) {
     boolean expected = !id.isEmpty() && id.length() <= Limits.MAX_USER_ID_LENGTH
         && id.chars().noneMatch(Character::isISOControl)
+        && !id.equals(".") && !id.equals("..")
         && id.equals(new String(id.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     assertEquals(expected, Limits.userIdProblem(id).isEmpty(), "id " + id.codePoints().boxed().toList());
   }

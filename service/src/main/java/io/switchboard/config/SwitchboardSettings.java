@@ -57,6 +57,7 @@ public record SwitchboardSettings(
       Duration handshakeTimeout,
       int maxMessageSize,
       int outgoingBufferLimit,
+      int outgoingQueueLimit,
       int ioThreads,
       List<String> allowedOrigins,
       int maxConnections) {}
@@ -157,6 +158,7 @@ public record SwitchboardSettings(
             ws.getDuration("handshake-timeout"),
             Math.toIntExact(ws.getBytes("max-message-size")),
             Math.toIntExact(ws.getBytes("outgoing-buffer-limit")),
+            ws.getInt("outgoing-queue-limit"),
             ws.getInt("io-threads"),
             commaList(ws.getString("allowed-origins")),
             ws.getInt("max-connections")),

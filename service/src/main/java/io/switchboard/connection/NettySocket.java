@@ -9,10 +9,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A {@link Socket} over a Netty channel. The channel's write-buffer high-water mark is the connection's
- * outgoing limit: past it {@link #send} answers false instead of queueing more.
+ * outgoing limit in bytes, {@code queueLimit} in messages: past either {@link #send} answers false
+ * instead of queueing more.
  */
 final class NettySocket implements Socket {
   /** RFC 6455: the close reason fits in a control frame's 125 bytes, after the 2-byte code. */
@@ -22,17 +24,22 @@ final class NettySocket implements Socket {
 
   private final Channel channel;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final int queueLimit;
+  /** Messages handed to the channel and not yet written to the kernel. */
+  private final AtomicInteger queued = new AtomicInteger();
 
-  NettySocket(Channel channel) {
+  NettySocket(Channel channel, int queueLimit) {
     this.channel = channel;
+    this.queueLimit = queueLimit;
   }
 
   @Override
   public boolean send(OutboundMessage message) {
-    if (closed.get() || !channel.isActive() || !channel.isWritable()) {
+    if (closed.get() || !channel.isActive() || !channel.isWritable() || queued.get() >= queueLimit) {
       return false;
     }
-    channel.writeAndFlush(frame(message), channel.voidPromise());
+    queued.incrementAndGet();
+    channel.writeAndFlush(frame(message)).addListener(written -> queued.decrementAndGet());
     return true;
   }
 

@@ -40,10 +40,16 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
 
   /** Counts the closes this bridge decides (idle, too big), by code. */
   private final IntConsumer closes;
+  private final int queueLimit;
 
   SocketBridge(
-      ConnectionOpener opener, Duration pingInterval, Duration idleTimeout, IntConsumer closes) {
+      ConnectionOpener opener,
+      Duration pingInterval,
+      Duration idleTimeout,
+      int queueLimit,
+      IntConsumer closes) {
     this.opener = opener;
+    this.queueLimit = queueLimit;
     this.closes = closes;
     this.pingsBeforeClose =
         (int) Math.max(1, idleTimeout.toMillis() / Math.max(1, pingInterval.toMillis()));
@@ -52,7 +58,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-      socket = new NettySocket(ctx.channel());
+      socket = new NettySocket(ctx.channel(), queueLimit);
       actor =
           opener.open(UUID.randomUUID().toString(), ctx.channel().attr(UpgradeGate.USER).get(), socket);
       early.forEach(frame -> actor.tell(new ConnectionActor.FromClient(frame)));

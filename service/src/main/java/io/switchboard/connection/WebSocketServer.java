@@ -127,7 +127,8 @@ public final class WebSocketServer implements AutoCloseable {
                     pipeline.addLast(new WebSocketFrameAggregator(settings.maxMessageSize()));
                     pipeline.addLast(
                         new SocketBridge(
-                            opener, settings.pingInterval(), settings.idleTimeout(), closes));
+                            opener, settings.pingInterval(), settings.idleTimeout(),
+                            settings.outgoingQueueLimit(), closes));
                   }
                 });
     listener = bootstrap.bind(settings.host(), settings.port()).sync().channel();

@@ -43,7 +43,7 @@ class SlowConsumerTest {
           () -> cluster.get(node, "/v1/users/never-reads/presence").body().get("connections").size() == 1);
       String payload = "x".repeat(200);
       int sent = 0;
-      // 200 sends of 200 bytes fill no 64 MiB: only the message limit (50) ends this loop early.
+      // 200,000 sends of 200 bytes stay under 64 MiB: only the message limit (50) ends the loop early.
       while (sent < 200_000
           && node.send("never-reads", payload).toCompletableFuture().get(30, TimeUnit.SECONDS) == 1) {
         sent++;

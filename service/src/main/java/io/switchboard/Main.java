@@ -33,7 +33,7 @@ public final class Main {
     boolean tls = node.settings().tls().enabled();
     String scheme = tls ? "wss" : "ws";
     String wss = scheme + "://localhost:" + node.wssPort() + node.settings().wss().path();
-    String api = "http://localhost:" + node.apiPort();
+    String api = (node.settings().api().tls() ? "https" : "http") + "://localhost:" + node.apiPort();
     String banner =
         String.join(
             "\n",

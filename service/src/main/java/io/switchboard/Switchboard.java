@@ -168,9 +168,15 @@ public final class Switchboard implements Messaging, AutoCloseable {
                       Props.empty()),
               metrics::closed);
       wssPort = wss.start();
+      var apiServer = Http.get(system).newServerAt(settings.api().host(), settings.api().port());
+      if (settings.api().tls()) {
+        apiServer =
+            apiServer.enableHttps(
+                org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(
+                    ServerTls.jdkContext(settings.tls())));
+      }
       api =
-          Http.get(system)
-              .newServerAt(settings.api().host(), settings.api().port())
+          apiServer
               .bind(new ApiRoutes(this, new ApiKeys(apiKeys), settings.api(), system).route())
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
@@ -186,12 +192,13 @@ public final class Switchboard implements Messaging, AutoCloseable {
     }
     addShutdownTasks();
     log.info(
-        "Switchboard node {} started: {}://{}:{}{} and API http://{}:{}",
+        "Switchboard node {} started: {}://{}:{}{} and API {}://{}:{}",
         node,
         tls == null ? "ws" : "wss",
         settings.wss().host(),
         wssPort,
         settings.wss().path(),
+        settings.api().tls() ? "https" : "http",
         settings.api().host(),
         apiPort());
   }

@@ -88,7 +88,8 @@ public record SwitchboardSettings(
       Duration askTimeout,
       long maxBodySize,
       Duration eventsHeartbeat,
-      int eventsBuffer) {}
+      int eventsBuffer,
+      boolean tls) {}
 
   public record Handler(
       String url,
@@ -187,7 +188,8 @@ public record SwitchboardSettings(
             api.getDuration("ask-timeout"),
             api.getBytes("max-body-size"),
             api.getDuration("events-heartbeat"),
-            api.getInt("events-buffer")),
+            api.getInt("events-buffer"),
+            api.getBoolean("tls")),
         new Handler(
             handler.getString("url"),
             handler.getString("secret"),

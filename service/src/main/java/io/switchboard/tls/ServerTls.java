@@ -9,7 +9,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +63,58 @@ public final class ServerTls {
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The same certificate as a JDK {@link SSLContext} (for the internal API when {@code API_TLS} is on):
+   * the PEM pair, the PKCS#12 keystore, or the dev certificate, as for the WebSocket listener.
+   */
+  public static SSLContext jdkContext(SwitchboardSettings.Tls tls) {
+    try {
+      KeyManagerFactory keys;
+      if (!tls.certFile().isEmpty() && !tls.keyFile().isEmpty()) {
+        keys = pemKeyManagers(Path.of(tls.certFile()), Path.of(tls.keyFile()));
+      } else if (!tls.keystoreFile().isEmpty()) {
+        keys = keyManagers(tls);
+      } else {
+        Path[] dev = DevCertificate.ensure(Path.of(tls.devCertDir()));
+        keys = pemKeyManagers(dev[0], dev[1]);
+      }
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keys.getKeyManagers(), null, null);
+      return context;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot set up TLS for the API: " + e.getMessage(), e);
+    }
+  }
+
+  private static KeyManagerFactory pemKeyManagers(Path certFile, Path keyFile)
+      throws IOException, GeneralSecurityException {
+    List<X509Certificate> chain = new ArrayList<>();
+    try (InputStream in = Files.newInputStream(certFile)) {
+      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        chain.add((X509Certificate) certificate);
+      }
+    }
+    PrivateKey key;
+    try (PEMParser parser = new PEMParser(Files.newBufferedReader(keyFile))) {
+      Object parsed = parser.readObject();
+      JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+      if (parsed instanceof PEMKeyPair pair) {
+        key = converter.getKeyPair(pair).getPrivate();
+      } else if (parsed instanceof PrivateKeyInfo info) {
+        key = converter.getPrivateKey(info);
+      } else {
+        throw new GeneralSecurityException("no private key in " + keyFile);
+      }
+    }
+    char[] password = new char[0];
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setKeyEntry("api", key, password, chain.toArray(new Certificate[0]));
+    KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    factory.init(store, password);
+    return factory;
   }
 
   private static KeyManagerFactory keyManagers(SwitchboardSettings.Tls tls)

@@ -17,6 +17,7 @@ import io.switchboard.protocol.CloseCodes;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -141,7 +142,10 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       Duration registerRetry,
       ConnectionRegistry registry,
       Handling handling) {
-    return Behaviors.setup(
+    // Every log line of this connection carries its id and user (never its token or messages).
+    Map<String, String> mdc =
+        Map.of("connectionId", connectionId, "userId", user == null ? "-" : user.id());
+    return Behaviors.withMdc(Command.class, mdc, Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
@@ -155,7 +159,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
                         presence,
                         registerRetry,
                         registry,
-                        handling)));
+                        handling))));
   }
 
   private ConnectionActor(
@@ -268,6 +272,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private void closeSocket(int code, String reason) {
     metrics.closed(code);
+    context.getLog().debug("closing with {} ({})", code, reason);
     socket.close(code, reason);
   }
 
@@ -412,6 +417,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     metrics.handlerLatency.record(System.nanoTime() - activeSince, java.util.concurrent.TimeUnit.NANOSECONDS);
     if (done.error() != null) {
       metrics.handlerErrors.increment();
+      context.getLog().warn("request {}: the handler failed: {}", done.requestId(), describe(done.error()));
       sendError(describe(done.error()), done.requestId());
     } else if (done.reply() != null) {
       send(OutboundMessage.of(done.reply()));
@@ -424,6 +430,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       return this;
     }
     metrics.handlerTimeouts.increment();
+    context.getLog().info("request {}: the handler timed out", timeout.requestId());
     sendError("timeout", timeout.requestId());
     return finishActiveRequest();
   }

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import io.switchboard.support.TestCluster;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -188,10 +189,28 @@ class RequestHandlingTest {
         start(socket, (request, s) -> {
           throw new IllegalStateException("no such room");
         });
-    fromClient(connection, "{}");
-    JsonNode error = json(socket.next());
-    assertEquals("no such room", error.get("error").asText());
-    assertTrue(error.has("requestId"));
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(ConnectionActor.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    JsonNode error;
+    try {
+      fromClient(connection, "{\"secret\": \"do not log me\"}");
+      error = json(socket.next());
+      assertEquals("no such room", error.get("error").asText());
+      assertTrue(error.has("requestId"));
+      // Logged with the connection's id, user and the request id; never the message itself.
+      TestCluster.await("the failure is logged", () -> !logged.list.isEmpty());
+    } finally {
+      logger.detachAppender(logged);
+    }
+    ch.qos.logback.classic.spi.ILoggingEvent event = logged.list.get(0);
+    assertEquals("c1", event.getMDCPropertyMap().get("connectionId"));
+    assertEquals("alice", event.getMDCPropertyMap().get("userId"));
+    assertTrue(event.getFormattedMessage().contains(error.get("requestId").asText()));
+    assertFalse(event.getFormattedMessage().contains("do not log me"));
 
     RecordingSocket failing = new RecordingSocket(10);
     fromClient(start(failing, (request, s) ->

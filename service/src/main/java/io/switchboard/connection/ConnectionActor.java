@@ -88,7 +88,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   /** The handler replied to this connection while handling {@code requestId}. */
   private record HandlerReply(String requestId, OutboundMessage message) implements Command {}
 
-  private record Request(String id, Object data) {}
+  /** A client message for the handler; {@code clientId}: the id of a request envelope, else null. */
+  private record Request(String id, Object data, JsonNode clientId) {}
 
   private enum RetryRegister implements Command {
     INSTANCE
@@ -127,6 +128,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private final SwitchboardMetrics metrics;
   /** When the active request went to the handler (System.nanoTime). */
   private long activeSince;
+  /** The client's id of the active request when it came in an envelope, else null. */
+  private JsonNode activeClientId;
   static final String RATE_LIMITED = "rate limit exceeded";
 
   /**
@@ -278,28 +281,43 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private Behavior<Command> onFromClient(FromClient message) {
     metrics.messagesIn.increment();
-    JsonNode control = control(message.frame());
-    if (control != null) {
-      return onControl(control);
-    }
+    InboundFrame frame = message.frame();
+    JsonNode clientId = null;
+    JsonNode control = control(frame);
     String requestId = UUID.randomUUID().toString();
+    if (control != null) {
+      if (!control.path(CONTROL_KEY).asText().equals("request")) {
+        return onControl(control);
+      }
+      // {"$switchboard": "request", "id": ..., "data": ...}: the reply comes back with that id.
+      clientId = control.get("id");
+      if (clientId == null || !(clientId.isTextual() || clientId.isNumber())) {
+        return controlReply("request", "a request needs an id (a string or a number)", null);
+      }
+      try {
+        frame = requestFrame(control.path("data"));
+      } catch (IllegalArgumentException e) {
+        sendError(e.getMessage(), requestId, clientId);
+        return this;
+      }
+    }
     if (!rate.tryTake(System.nanoTime())) {
       metrics.rateLimited.increment();
-      sendError(RATE_LIMITED, requestId);
+      sendError(RATE_LIMITED, requestId, clientId);
       return this;
     }
     if (handling.handler() == null) {
-      sendError("no request handler is configured on this node", requestId);
+      sendError("no request handler is configured on this node", requestId, clientId);
       return this;
     }
     Object data;
     try {
-      data = handling.dataType().decode(message.frame());
+      data = handling.dataType().decode(frame);
     } catch (DataType.InvalidMessageException e) {
-      sendError(e.getMessage(), requestId);
+      sendError(e.getMessage(), requestId, clientId);
       return this;
     }
-    waiting.add(new Request(requestId, data));
+    waiting.add(new Request(requestId, data, clientId));
     if (outstanding() > handling.maxQueued()) {
       closeSocket(CloseCodes.TRY_AGAIN_LATER, "too many outstanding requests");
       return Behaviors.stopped();
@@ -346,7 +364,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private Behavior<Command> onControl(JsonNode control) {
     String command = control.path(CONTROL_KEY).asText();
     if (!command.equals("refresh")) {
-      return controlReply(command, "unknown command; the only one is refresh", null);
+      return controlReply(command, "unknown command; the commands are request and refresh", null);
     }
     if (user == null || handling.tokens() == null) {
       return controlReply(command, "an anonymous connection has no token to refresh", null);
@@ -391,6 +409,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
     Request request = waiting.poll();
     activeRequest = request.id();
+    activeClientId = request.clientId();
     activeSince = System.nanoTime();
     timers.startSingleTimer(HandlerTimedOut.class, new HandlerTimedOut(request.id()), handling.timeout());
     CompletionStage<?> result;
@@ -418,9 +437,11 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     if (done.error() != null) {
       metrics.handlerErrors.increment();
       context.getLog().warn("request {}: the handler failed: {}", done.requestId(), describe(done.error()));
-      sendError(describe(done.error()), done.requestId());
+      sendError(describe(done.error()), done.requestId(), activeClientId);
     } else if (done.reply() != null) {
-      send(OutboundMessage.of(done.reply()));
+      reply(OutboundMessage.of(done.reply()));
+    } else if (activeClientId != null) {
+      reply(null); // an envelope always gets its reply, so the client's promise settles
     }
     return finishActiveRequest();
   }
@@ -431,13 +452,13 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
     metrics.handlerTimeouts.increment();
     context.getLog().info("request {}: the handler timed out", timeout.requestId());
-    sendError("timeout", timeout.requestId());
+    sendError("timeout", timeout.requestId(), activeClientId);
     return finishActiveRequest();
   }
 
   private Behavior<Command> onHandlerReply(HandlerReply reply) {
     if (reply.requestId().equals(activeRequest)) {
-      send(reply.message());
+      reply(reply.message());
     }
     return this;
   }
@@ -462,12 +483,77 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private void sendError(String error, String requestId) {
+    sendError(error, requestId, null);
+  }
+
+  /** An error to the client: {@code {"error", "requestId"}}, or in a reply envelope for {@code clientId}. */
+  private void sendError(String error, String requestId, JsonNode clientId) {
     try {
-      send(OutboundMessage.text(JSON.writeValueAsString(new ClientError(error, requestId))));
+      if (clientId == null) {
+        send(OutboundMessage.text(JSON.writeValueAsString(new ClientError(error, requestId))));
+      } else {
+        java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
+        reply.put(CONTROL_KEY, "reply");
+        reply.put("id", clientId);
+        reply.put("error", error);
+        reply.put("requestId", requestId);
+        send(OutboundMessage.text(JSON.writeValueAsString(reply)));
+      }
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * The handler's answer to the active request: as is, or, for a request envelope,
+   * {@code {"$switchboard": "reply", "id", "data"}} (a JSON value or a string; bytes as
+   * {@code "binary": base64}; {@code "data": null} when the handler answered nothing).
+   */
+  private void reply(OutboundMessage message) {
+    if (activeClientId == null) {
+      send(message);
+      return;
+    }
+    java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
+    reply.put(CONTROL_KEY, "reply");
+    reply.put("id", activeClientId);
+    try {
+      if (message == null) {
+        reply.put("data", null);
+      } else {
+        switch (message.kind()) {
+          case JSON -> reply.put("data", JSON.readTree(message.text()));
+          case TEXT -> reply.put("data", message.text());
+          case BINARY -> reply.put("binary", java.util.Base64.getEncoder().encodeToString(message.bytes()));
+        }
+      }
+      send(OutboundMessage.text(JSON.writeValueAsString(reply)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * What an envelope's {@code data} is for the configured data type: JSON as JSON; for "string", a
+   * JSON string's text (another value as its JSON text); for "binary", a base64 string's bytes.
+   */
+  private InboundFrame requestFrame(JsonNode data) {
+    return switch (handling.dataType()) {
+      case JSON -> InboundFrame.text(data.toString());
+      case STRING -> InboundFrame.text(data.isTextual() ? data.asText() : data.toString());
+      case BINARY -> {
+        if (!data.isTextual()) {
+          throw new IllegalArgumentException("binary data in a request envelope must be a base64 string");
+        }
+        try {
+          yield InboundFrame.binary(java.util.Base64.getDecoder().decode(data.asText()));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("binary data in a request envelope is not valid base64");
+        }
+      }
+    };
+  }
+
 
   /** The {@link RequestSocket} of one request; its methods may be called from any thread. */
   private final class Requester implements RequestSocket {

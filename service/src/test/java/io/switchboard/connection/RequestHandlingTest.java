@@ -132,6 +132,44 @@ class RequestHandlingTest {
   }
 
   @Test
+  void aRequestEnvelopeGetsItsReplyOrErrorBackWithTheClientsId() throws Exception {
+    RecordingSocket socket = new RecordingSocket(20);
+    BlockingQueue<Object> data = new LinkedBlockingQueue<>();
+    ActorRef<ConnectionActor.Command> connection =
+        start(socket, (request, s) -> {
+          data.add(request.data());
+          JsonNode body = (JsonNode) request.data();
+          return switch (body.path("op").asText()) {
+            case "echo" -> CompletableFuture.completedFuture(Map.of("echo", body));
+            case "text" -> CompletableFuture.completedFuture("plain");
+            case "bytes" -> CompletableFuture.completedFuture(new byte[] {1, 2});
+            case "fail" -> CompletableFuture.failedFuture(new IllegalStateException("no such room"));
+            default -> CompletableFuture.completedFuture(null);
+          };
+        });
+    fromClient(connection, "{\"$switchboard\": \"request\", \"id\": 7, \"data\": {\"op\": \"echo\"}}");
+    assertEquals(JSON.readTree("{\"op\":\"echo\"}"), data.poll(10, TimeUnit.SECONDS), "the handler gets data");
+    assertEquals(JSON.readTree("{\"$switchboard\":\"reply\",\"id\":7,\"data\":{\"echo\":{\"op\":\"echo\"}}}"),
+        json(socket.next()));
+    fromClient(connection, "{\"$switchboard\": \"request\", \"id\": \"a\", \"data\": {\"op\": \"text\"}}");
+    assertEquals(JSON.readTree("{\"$switchboard\":\"reply\",\"id\":\"a\",\"data\":\"plain\"}"), json(socket.next()));
+    fromClient(connection, "{\"$switchboard\": \"request\", \"id\": 8, \"data\": {\"op\": \"bytes\"}}");
+    assertEquals(JSON.readTree("{\"$switchboard\":\"reply\",\"id\":8,\"binary\":\"AQI=\"}"), json(socket.next()));
+    fromClient(connection, "{\"$switchboard\": \"request\", \"id\": 9, \"data\": {\"op\": \"nothing\"}}");
+    assertEquals(JSON.readTree("{\"$switchboard\":\"reply\",\"id\":9,\"data\":null}"), json(socket.next()));
+    fromClient(connection, "{\"$switchboard\": \"request\", \"id\": 10, \"data\": {\"op\": \"fail\"}}");
+    JsonNode failed = json(socket.next());
+    assertEquals("reply", failed.get("$switchboard").asText());
+    assertEquals(10, failed.get("id").asInt());
+    assertEquals("no such room", failed.get("error").asText());
+    assertFalse(failed.get("requestId").asText().isEmpty());
+    // Without an id there is nothing to answer to: an error, and nothing reaches the handler.
+    fromClient(connection, "{\"$switchboard\": \"request\", \"data\": {}}");
+    assertEquals("a request needs an id (a string or a number)", json(socket.next()).get("error").asText());
+    assertEquals(4, data.size(), "the four later requests reached the handler, the one without an id not");
+  }
+
+  @Test
   void messagesBeyondTheRateLimitGetAnErrorAndDoNotReachTheHandler() throws Exception {
     List<Object> handled = new CopyOnWriteArrayList<>();
     RecordingSocket socket = new RecordingSocket(10);

@@ -130,7 +130,7 @@ class TokenLifetimeTest {
     send(connection, "{\"text\": \"mentions $switchboard but is not a control frame\"}");
     assertEquals("ok", socket.next().text());
     send(connection, "{\"$switchboard\": \"dance\"}");
-    assertEquals("unknown command; the only one is refresh",
+    assertEquals("unknown command; the commands are request and refresh",
         JSON.readTree(socket.next().text()).get("error").asText());
     assertEquals(1, handled.size());
     assertFalse(socket.closedWith.isDone());

@@ -130,6 +130,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private long activeSince;
   /** The client's id of the active request when it came in an envelope, else null. */
   private JsonNode activeClientId;
+  /** The active envelope request has had its one reply. */
+  private boolean activeAnswered;
   static final String RATE_LIMITED = "rate limit exceeded";
 
   /**
@@ -410,6 +412,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     Request request = waiting.poll();
     activeRequest = request.id();
     activeClientId = request.clientId();
+    activeAnswered = false;
     activeSince = System.nanoTime();
     timers.startSingleTimer(HandlerTimedOut.class, new HandlerTimedOut(request.id()), handling.timeout());
     CompletionStage<?> result;
@@ -437,11 +440,11 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     if (done.error() != null) {
       metrics.handlerErrors.increment();
       context.getLog().warn("request {}: the handler failed: {}", done.requestId(), describe(done.error()));
-      sendError(describe(done.error()), done.requestId(), activeClientId);
+      failActive(describe(done.error()), done.requestId());
     } else if (done.reply() != null) {
       reply(OutboundMessage.of(done.reply()));
     } else if (activeClientId != null) {
-      reply(null); // an envelope always gets its reply, so the client's promise settles
+      reply(null); // an envelope always gets a reply, so the client's promise settles
     }
     return finishActiveRequest();
   }
@@ -452,7 +455,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
     metrics.handlerTimeouts.increment();
     context.getLog().info("request {}: the handler timed out", timeout.requestId());
-    sendError("timeout", timeout.requestId(), activeClientId);
+    failActive("timeout", timeout.requestId());
     return finishActiveRequest();
   }
 
@@ -504,6 +507,15 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
   }
 
+  /** The active request failed: an error to the client, unless its envelope already had its reply. */
+  private void failActive(String error, String requestId) {
+    if (activeClientId != null && activeAnswered) {
+      return;
+    }
+    activeAnswered = true;
+    sendError(error, requestId, activeClientId);
+  }
+
   /**
    * The handler's answer to the active request: as is, or, for a request envelope,
    * {@code {"$switchboard": "reply", "id", "data"}} (a JSON value or a string; bytes as
@@ -514,6 +526,10 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       send(message);
       return;
     }
+    if (activeAnswered) {
+      return; // an envelope gets one reply: the handler's socket.reply() came first
+    }
+    activeAnswered = true;
     java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
     reply.put(CONTROL_KEY, "reply");
     reply.put("id", activeClientId);

@@ -144,6 +144,10 @@ class RequestHandlingTest {
             case "text" -> CompletableFuture.completedFuture("plain");
             case "bytes" -> CompletableFuture.completedFuture(new byte[] {1, 2});
             case "fail" -> CompletableFuture.failedFuture(new IllegalStateException("no such room"));
+            case "twice" -> {
+              s.reply("first");
+              yield CompletableFuture.completedFuture("second");
+            }
             default -> CompletableFuture.completedFuture(null);
           };
         });
@@ -163,10 +167,14 @@ class RequestHandlingTest {
     assertEquals(10, failed.get("id").asInt());
     assertEquals("no such room", failed.get("error").asText());
     assertFalse(failed.get("requestId").asText().isEmpty());
+    // One reply per envelope: the handler's socket.reply() wins over its return value.
+    fromClient(connection, "{\"$switchboard\": \"request\", \"id\": 11, \"data\": {\"op\": \"twice\"}}");
+    assertEquals(JSON.readTree("{\"$switchboard\":\"reply\",\"id\":11,\"data\":\"first\"}"), json(socket.next()));
     // Without an id there is nothing to answer to: an error, and nothing reaches the handler.
     fromClient(connection, "{\"$switchboard\": \"request\", \"data\": {}}");
     assertEquals("a request needs an id (a string or a number)", json(socket.next()).get("error").asText());
-    assertEquals(4, data.size(), "the four later requests reached the handler, the one without an id not");
+    assertEquals(5, data.size(), "the five later requests reached the handler, the one without an id not");
+    assertTrue(socket.sent.isEmpty(), "no second reply for id 11: " + socket.sent);
   }
 
   @Test

@@ -149,10 +149,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   /**
-   * Time given, after the first connection rejoined, to the others. When the record names them (a
-   * hand-off) the wait ends as soon as all are back. After a crash the names may be stale, and the
-   * survivors' connections rejoin as each of their nodes learns of the removal (about a gossip round
-   * apart), so the whole window is waited: the sends held then have waited for the downing already.
+   * Least time given, after the first connection rejoined, to the others; they have until the recovery
+   * settles. When the record names them (a hand-off) the wait ends as soon as all are back. After a
+   * crash the names may be stale, so the whole wait is waited: the sends held then have waited for the
+   * downing already.
    */
   private static final Duration REJOIN_WINDOW = Duration.ofSeconds(2);
 
@@ -317,6 +317,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private final List<SendToUser> held = new ArrayList<>();
   /** Remote connections reported stopped and asked whether they are still there. */
   private final java.util.Set<String> checking = new java.util.HashSet<>();
+  /** While recovering: when the recovery settles (epoch ms); held sends wait for rejoins until then. */
+  private long recoveryDeadline;
   /** While recovering: the connections the record says will rejoin and that have not yet. */
   private final java.util.Set<String> expected = new java.util.HashSet<>();
   private long seq;
@@ -364,6 +366,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         timers.startSingleTimer(GraceOver.INSTANCE, Duration.ofMillis(Math.max(0, left)));
       } else {
         recovering = true;
+        recoveryDeadline = System.currentTimeMillis() + records.recoverySettle().toMillis();
         expected.addAll(recorded.connections());
         timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
       }
@@ -462,7 +465,12 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       expected.remove(register.connectionId());
       allBack = named && expected.isEmpty(); // every connection the record named is back
       if (!allBack && !timers.isTimerActive(FlushHeld.INSTANCE)) {
-        timers.startSingleTimer(FlushHeld.INSTANCE, REJOIN_WINDOW);
+        // Unless every named connection is back, held sends wait for the others until the recovery
+        // settles (and at least REJOIN_WINDOW): after a crash the names can be stale, and connections
+        // rejoin as their nodes learn of the removal and find the shard's new home, seconds apart.
+        long untilSettled = recoveryDeadline - System.currentTimeMillis();
+        timers.startSingleTimer(
+            FlushHeld.INSTANCE, max(REJOIN_WINDOW, Duration.ofMillis(Math.max(0, untilSettled))));
       }
     }
     if (!online) {

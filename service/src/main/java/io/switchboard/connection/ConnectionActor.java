@@ -287,6 +287,13 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     JsonNode clientId = null;
     JsonNode control = control(frame);
     String requestId = UUID.randomUUID().toString();
+    if (!rate.tryTake(System.nanoTime())) {
+      // Every frame counts, control frames too (a refresh costs a signature check).
+      metrics.rateLimited.increment();
+      JsonNode id = control == null ? null : control.get("id");
+      sendError(RATE_LIMITED, requestId, id != null && (id.isTextual() || id.isNumber()) ? id : null);
+      return this;
+    }
     if (control != null) {
       if (!control.path(CONTROL_KEY).asText().equals("request")) {
         return onControl(control);
@@ -302,11 +309,6 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         sendError(e.getMessage(), requestId, clientId);
         return this;
       }
-    }
-    if (!rate.tryTake(System.nanoTime())) {
-      metrics.rateLimited.increment();
-      sendError(RATE_LIMITED, requestId, clientId);
-      return this;
     }
     if (handling.handler() == null) {
       sendError("no request handler is configured on this node", requestId, clientId);

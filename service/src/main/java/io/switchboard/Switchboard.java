@@ -13,6 +13,7 @@ import io.switchboard.connection.ConnectionRegistry;
 import io.switchboard.connection.Handling;
 import io.switchboard.handler.HttpForwardingHandler;
 import io.switchboard.handler.SocketHandler;
+import io.switchboard.metrics.NodeStatsReporter;
 import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.connection.WebSocketServer;
@@ -23,6 +24,7 @@ import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.ClusterView;
 import io.switchboard.protocol.Limits;
+import io.switchboard.protocol.NodeStats;
 import io.switchboard.protocol.Presence;
 import io.switchboard.protocol.PresenceEvent;
 import io.switchboard.tls.ServerTls;
@@ -31,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,6 +52,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -145,6 +149,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
       metrics.bindCluster(Cluster.get(system));
       metrics.gauge("switchboard.connections", "open client connections on this node", registry,
           ConnectionRegistry::size);
+      system.systemActorOf(NodeStatsReporter.create(node, registry), "node-stats", Props.empty());
       join();
 
       wss =
@@ -464,6 +469,54 @@ public final class Switchboard implements Messaging, AutoCloseable {
     members.sort(Comparator.comparing(ClusterView.Member::address));
     Address leader = state.getLeader();
     return new ClusterView(node, leader == null ? null : hostPort(leader), members);
+  }
+
+  /**
+   * Every member's counts, asked through the receptionist; members that do not answer within 2 s (or
+   * have not registered yet) are listed as unanswered.
+   */
+  public CompletionStage<NodeStats> nodeStats() {
+    Duration timeout = Duration.ofSeconds(2);
+    CompletionStage<Receptionist.Listing> listing =
+        AskPattern.ask(
+            system.receptionist(),
+            replyTo -> Receptionist.find(NodeStatsReporter.KEY, replyTo),
+            timeout,
+            system.scheduler());
+    return listing.thenCompose(
+        found -> {
+          List<CompletableFuture<NodeStats.Node>> answers = new ArrayList<>();
+          for (ActorRef<NodeStatsReporter.Get> reporter : found.getServiceInstances(NodeStatsReporter.KEY)) {
+            answers.add(
+                AskPattern.<NodeStatsReporter.Get, NodeStatsReporter.Stats>ask(
+                        reporter, NodeStatsReporter.Get::new, timeout, system.scheduler())
+                    .thenApply(NodeStatsReporter.Stats::node)
+                    .exceptionally(e -> null)
+                    .toCompletableFuture());
+          }
+          return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+              .thenApply(
+                  done -> {
+                    List<NodeStats.Node> nodes = new ArrayList<>();
+                    answers.forEach(answer -> {
+                      if (answer.join() != null) {
+                        nodes.add(answer.join());
+                      }
+                    });
+                    nodes.sort(Comparator.comparing(NodeStats.Node::node));
+                    Set<String> answered = new HashSet<>();
+                    nodes.forEach(n -> answered.add(n.node()));
+                    List<String> unanswered = new ArrayList<>();
+                    for (Member member : Cluster.get(system).state().getMembers()) {
+                      String address = hostPort(member.address());
+                      if (!answered.contains(address)) {
+                        unanswered.add(address);
+                      }
+                    }
+                    unanswered.sort(Comparator.naturalOrder());
+                    return new NodeStats(nodes, unanswered);
+                  });
+        });
   }
 
   private static String hostPort(Address address) {

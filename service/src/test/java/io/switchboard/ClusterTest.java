@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -118,6 +119,39 @@ class ClusterTest {
         Set.copyOf(fromA.stream().map(s -> s.substring(0, s.indexOf('/'))).toList()));
     onA.close();
     onB.close();
+  }
+
+  @Test
+  @Order(1)
+  void anyNodeReportsWhatEveryMemberHolds() {
+    WsClient first = cluster.connect(a, "nina");
+    WsClient second = cluster.connect(a, "nina");
+    WsClient third = cluster.connect(b, "nina");
+    TestCluster.await("c reports nina's sockets on a and b", () -> {
+      Map<String, JsonNode> held = heldBy(c);
+      return held.size() == 3
+          && held.get(a.node()).get("connections").asInt() == 2
+          && held.get(a.node()).get("users").asInt() == 1
+          && held.get(b.node()).get("connections").asInt() == 1
+          && held.get(b.node()).get("users").asInt() == 1
+          && held.get(c.node()).get("connections").asInt() == 0
+          && held.values().stream().mapToInt(n -> n.get("onlineUsers").asInt()).sum() >= 1;
+    });
+    assertEquals(0, cluster.get(c, "/v1/nodes").body().get("unanswered").size());
+    first.close();
+    second.close();
+    third.close();
+    TestCluster.await("the sockets are gone from every report", () ->
+        heldBy(a).values().stream().allMatch(n -> n.get("connections").asInt() == 0));
+  }
+
+  /** {@code GET /v1/nodes} as {@code node} answers it, by member address. */
+  private static Map<String, JsonNode> heldBy(Switchboard node) {
+    ApiAnswer answer = cluster.get(node, "/v1/nodes");
+    assertEquals(200, answer.status());
+    Map<String, JsonNode> held = new TreeMap<>();
+    answer.body().get("nodes").forEach(n -> held.put(n.get("node").asText(), n));
+    return held;
   }
 
   @Test

@@ -55,6 +55,7 @@ class OpenApiDocumentTest {
             "delete /v1/users/{userId}/connections",
             "get /v1/events",
             "get /v1/cluster",
+            "get /v1/nodes",
             "get /metrics",
             "get /health/live",
             "get /health/ready");
@@ -114,7 +115,8 @@ class OpenApiDocumentTest {
     for (Class<?> record :
         List.of(ApiError.class, Delivery.class, MultiSendRequest.class, MultiSendResponse.class,
             ConnectionInfo.class, Presence.class, PresenceQuery.class, PresenceList.class,
-            ConnectionsClosed.class, PresenceEvent.class, ClusterView.class)) {
+            ConnectionsClosed.class, PresenceEvent.class, ClusterView.class,
+            NodeStats.class)) {
       String name = record.getSimpleName();
       JsonNode schema = document.path("components").path("schemas").path(name);
       assertFalse(schema.isMissingNode(), name + " has a schema");

@@ -36,12 +36,15 @@ import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -60,12 +63,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The internal HTTP API for the app's backend and jobs (documented in {@code protocol/openapi.yaml}).
- * Every route but {@code /health} needs {@code Authorization: Bearer API_KEY}. Every error is a JSON
+ * Every route but {@code /health} and the console's static files ({@code /console}) needs
+ * {@code Authorization: Bearer API_KEY}. Every error is a JSON
  * {@link ApiError} with the matching status; a request never gets a 500 for bad input.
  */
 public final class ApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<HttpHeader> CONSOLE_HEADERS =
+      List.of(
+          RawHeader.create(
+              "Content-Security-Policy",
+              "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+          RawHeader.create("X-Content-Type-Options", "nosniff"),
+          RawHeader.create("Referrer-Policy", "no-referrer"),
+          RawHeader.create("Cache-Control", "no-cache"));
 
   private final Switchboard switchboard;
   private final ApiKeys keys;
@@ -89,6 +102,7 @@ public final class ApiRoutes extends AllDirectives {
                 () ->
                     concat(
                         pathPrefix("health", this::health),
+                        pathPrefix("console", this::console),
                         path("metrics", () -> authorized(() -> get(this::metrics))),
                         pathPrefix("v1", () -> authorized(this::v1)))));
   }
@@ -100,6 +114,24 @@ public final class ApiRoutes extends AllDirectives {
             .withEntity(
                 HttpEntities.create(
                     ContentTypes.TEXT_PLAIN_UTF8, SwitchboardMetrics.get(system).scrape())));
+  }
+
+  /**
+   * The operator's console: static files from the jar, no key needed to load them; the page asks for the
+   * API key and keeps it in memory, sending it with each of its API calls. The policy forbids anything
+   * but this origin (no inline script, no CDN, no framing).
+   */
+  private Route console() {
+    return get(
+        () ->
+            respondWithHeaders(
+                CONSOLE_HEADERS,
+                () ->
+                    concat(
+                        pathEnd(() -> redirect(Uri.create("/console/"), StatusCodes.PERMANENT_REDIRECT)),
+                        pathSingleSlash(
+                            () -> getFromResource("console/index.html", ContentTypes.TEXT_HTML_UTF8)),
+                        getFromResourceDirectory("console"))));
   }
 
   private Route health() {
@@ -131,7 +163,8 @@ public final class ApiRoutes extends AllDirectives {
         path("messages", () -> post(this::sendMany)),
         path("presence", () -> post(this::presenceMany)),
         path("events", () -> get(this::events)),
-        path("cluster", () -> get(() -> json(StatusCodes.OK, switchboard.clusterView()))));
+        path("cluster", () -> get(() -> json(StatusCodes.OK, switchboard.clusterView()))),
+        path("nodes", () -> get(() -> answer(switchboard.nodeStats(), stats -> stats))));
   }
 
   private Route emptyUserId() {

@@ -193,7 +193,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.rate = new TokenBucket(handling.ratePerSecond(), handling.rateBurst(), System.nanoTime());
     this.metrics = SwitchboardMetrics.get(context.getSystem());
     scheduleExpiry();
-    registry.add(connectionId, context.getSelf());
+    registry.add(connectionId, context.getSelf(), user == null ? null : user.id());
     if (presence != null) {
       register();
     }

@@ -1,6 +1,8 @@
 package io.switchboard.connection;
 
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -11,16 +13,19 @@ import org.apache.pekko.actor.typed.ActorRef;
  * them all when the node shuts down.
  */
 public final class ConnectionRegistry {
-  private final ConcurrentHashMap<String, ActorRef<ConnectionActor.Command>> connections =
-      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Entry> connections = new ConcurrentHashMap<>();
   private volatile CompletableFuture<Void> drained;
 
-  void add(String connectionId, ActorRef<ConnectionActor.Command> connection) {
-    connections.put(connectionId, connection);
+  /** A live connection and its user's id (null for an anonymous one). */
+  private record Entry(ActorRef<ConnectionActor.Command> connection, String userId) {}
+
+  void add(String connectionId, ActorRef<ConnectionActor.Command> connection, String userId) {
+    connections.put(connectionId, new Entry(connection, userId));
   }
 
   void remove(String connectionId, ActorRef<ConnectionActor.Command> connection) {
-    connections.remove(connectionId, connection);
+    connections.computeIfPresent(
+        connectionId, (id, entry) -> entry.connection().equals(connection) ? null : entry);
     CompletableFuture<Void> waiting = drained;
     if (waiting != null && connections.isEmpty()) {
       waiting.complete(null);
@@ -31,6 +36,17 @@ public final class ConnectionRegistry {
     return connections.size();
   }
 
+  /** The distinct authenticated users with a connection here (counted when asked: O(connections)). */
+  public int users() {
+    Set<String> users = new HashSet<>();
+    for (Entry entry : connections.values()) {
+      if (entry.userId() != null) {
+        users.add(entry.userId());
+      }
+    }
+    return users.size();
+  }
+
   /**
    * Tells every connection to close with {@code code}; completes when all of them have stopped, or
    * after {@code timeout}, whichever is first.
@@ -38,7 +54,7 @@ public final class ConnectionRegistry {
   public CompletableFuture<Void> closeAll(int code, String reason, Duration timeout) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     drained = done;
-    connections.values().forEach(c -> c.tell(new ConnectionActor.Close(code, reason)));
+    connections.values().forEach(e -> e.connection().tell(new ConnectionActor.Close(code, reason)));
     if (connections.isEmpty()) {
       done.complete(null);
     }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Reruns every benchmark scenario against Switchboard and the Socket.IO peer, writes loadtest/results/
+# (one JSON file per scenario and server) and redraws the plots. BENCHMARKS.md quotes these files.
+# Root needed only to install redis-server (the Socket.IO cluster's adapter) when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v redis-server >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+(cd loadtest/peers/socketio && npm ci --no-audit --no-fund --silent)
+mvn -B -q -DskipTests package
+run() { java -jar loadtest/target/loadtest.jar "$@"; }
+run capacity                                  # 1: idle connections, 5k steps to 19k, one node
+run capacity --tls --steps 5000,10000         # 1: the same with TLS in the server process
+run throughput                                # 2: highest rate held at p99 <= 50 ms, nothing lost
+run latency                                   # 3: p50/p99/p99.9 at half Socket.IO's highest rate
+run storm                                     # 4: 10k clients at once
+run cluster                                   # 5: throughput on 3 nodes, sends via another node
+run capacity --nodes 3 --steps 19000,38000,57000 # 1: ~57k on a 3-node cluster
+run plot

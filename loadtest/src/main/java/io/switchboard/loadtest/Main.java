@@ -1,0 +1,122 @@
+package io.switchboard.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The load generator's command line (see {@code loadtest/README.md}):
+ *
+ * <pre>
+ * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both] [--tls]
+ *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
+ *     [--connect-rate N] [--root DIR]
+ * </pre>
+ *
+ * SCENARIO is capacity, throughput, latency (one rate: {@code --rates}), storm, cluster (throughput on
+ * {@code --nodes}, default 3), or plot (the PNGs from the results files).
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0) {
+      System.err.println("usage: loadtest capacity|throughput|latency|storm|cluster|plot [options]");
+      System.exit(2);
+    }
+    String scenario = args[0];
+    Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
+    Path root = Path.of(options.getOrDefault("root", ".")).toAbsolutePath().normalize();
+    boolean tls = options.containsKey("tls");
+    Servers.Options servers = Servers.Options.defaults(root, tls);
+    if (scenario.equals("plot")) {
+      Plot.all(servers.results());
+      return;
+    }
+    if (tls) {
+      Certificates.ensure(servers.tlsDir());
+    }
+    Scenarios scenarios = new Scenarios(servers);
+    List<Protocol> kinds =
+        switch (options.getOrDefault("server", "both")) {
+          case "both" -> List.of(Protocol.SOCKETIO, Protocol.SWITCHBOARD);
+          default -> List.of(Protocol.parse(options.get("server")));
+        };
+    for (Protocol kind : kinds) {
+      Map<String, Object> result =
+          switch (scenario) {
+            case "capacity" -> scenarios.capacity(kind, integer(options, "nodes", 1),
+                ints(options.getOrDefault("steps", "5000,10000,15000,19000")),
+                integer(options, "connect-rate", 2000));
+            case "throughput", "cluster" -> scenarios.throughput(scenario, kind,
+                integer(options, "nodes", scenario.equals("cluster") ? 3 : 1),
+                integer(options, "users", 1000),
+                doubles(options.getOrDefault("rates", "500,1000,2000,3000,4000,6000,8000,12000,16000")),
+                Double.parseDouble(options.getOrDefault("seconds", "10")));
+            case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
+                integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
+                Double.parseDouble(options.getOrDefault("seconds", "30")));
+            case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000));
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+          };
+      scenarios.write(result);
+    }
+    System.exit(0);
+  }
+
+  /**
+   * The latency scenario's rate: {@code --rates} when given, else half of Socket.IO's highest held rate
+   * in {@code results/throughput-socketio.json}.
+   */
+  private static double latencyRate(Map<String, String> options, Path results) throws Exception {
+    if (options.containsKey("rates")) {
+      return Double.parseDouble(options.get("rates"));
+    }
+    Path peer = results.resolve("throughput-socketio.json");
+    if (!Files.exists(peer)) {
+      throw new IllegalArgumentException("latency needs --rates or a throughput run of socketio first");
+    }
+    JsonNode result = new ObjectMapper().readTree(peer.toFile());
+    return result.path("highestHeldRate").asDouble() / 2;
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> options = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument " + args[i]);
+      }
+      String name = args[i].substring(2);
+      if (name.equals("tls")) {
+        options.put(name, "true");
+      } else if (i + 1 < args.length) {
+        options.put(name, args[++i]);
+      } else {
+        throw new IllegalArgumentException("--" + name + " needs a value");
+      }
+    }
+    return options;
+  }
+
+  private static int integer(Map<String, String> options, String name, int fallback) {
+    return options.containsKey(name) ? Integer.parseInt(options.get(name)) : fallback;
+  }
+
+  private static int[] ints(String list) {
+    return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
+  }
+
+  private static double[] doubles(String list) {
+    List<Double> values = new ArrayList<>();
+    for (String value : list.split(",")) {
+      values.add(Double.parseDouble(value));
+    }
+    return values.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+}

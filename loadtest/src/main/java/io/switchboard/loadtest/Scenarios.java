@@ -1,0 +1,316 @@
+package io.switchboard.loadtest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The benchmark scenarios, each run against one kind of server and written to
+ * {@code results/<scenario>-<server>[-tls].json}. Progress goes to stdout every second.
+ */
+final class Scenarios {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** A rate step is held when p99 stays at or under this and nothing is lost or refused. */
+  static final double P99_LIMIT_MS = 50;
+  static final double WARMUP_SECONDS = 5;
+
+  private final Servers.Options options;
+
+  Scenarios(Servers.Options options) {
+    this.options = options;
+  }
+
+  // --- 1. capacity -------------------------------------------------------------------------------
+
+  /**
+   * Idle authenticated connections in steps (one device per user, spread over the nodes), at
+   * {@code perSecond} connects per second; after each step, after a full GC: RSS and live heap, and the
+   * growth per connection since the empty server.
+   */
+  Map<String, Object> capacity(Protocol kind, int nodes, int[] steps, int perSecond) throws Exception {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    List<WorkerProcess> workers = new ArrayList<>();
+    try (Servers servers = Servers.start(kind, nodes, options)) {
+      Thread.sleep(3000);
+      long heap0 = servers.liveHeap();
+      long rss0 = servers.rss();
+      int opened = 0;
+      for (int step : steps) {
+        int adding = step - opened;
+        long start = System.nanoTime();
+        for (int n = 0; n < nodes; n++) {
+          int from = opened + n * adding / nodes;
+          int to = opened + (n + 1) * adding / nodes;
+          workers.addAll(WorkerProcess.fork(kind, servers.nodes().get(n).socket().toString(),
+              Servers.SECRET, from, to - from, 1, perSecond / nodes, workers.size()));
+        }
+        awaitOpen(kind.label() + " capacity " + step, workers, step, 300);
+        double rampSeconds = (System.nanoTime() - start) / 1e9;
+        opened = step;
+        Thread.sleep(3000);
+        long heap = servers.liveHeap();
+        long rss = servers.rss();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("connections", WorkerProcess.sum(workers, "open"));
+        row.put("failed", WorkerProcess.sum(workers, "failed"));
+        row.put("rssBytes", rss);
+        row.put("heapBytes", heap);
+        row.put("rssPerConnection", (rss - rss0) / step);
+        row.put("heapPerConnection", (heap - heap0) / step);
+        row.put("connectsPerSecond", adding / rampSeconds);
+        rows.add(row);
+        System.out.printf(
+            "%s capacity: %,d open, RSS %,d KB (%.1f KB/conn), heap %,d KB (%.1f KB/conn), %.0f conn/s%n",
+            kind.label(), step, rss / 1024, (rss - rss0) / 1024.0 / step, heap / 1024,
+            (heap - heap0) / 1024.0 / step, adding / rampSeconds);
+      }
+      String name = nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes";
+      Map<String, Object> result = header(name, kind, nodes);
+      result.put("baseline", Map.of("rssBytes", rss0, "heapBytes", heap0));
+      result.put("steps", rows);
+      return result;
+    } finally {
+      workers.forEach(WorkerProcess::close);
+    }
+  }
+
+  // --- 2, 3, 5. throughput and latency --------------------------------------------------------------
+
+  /**
+   * {@code users} users with two devices each (in blocks: user i's on node i * nodes / users), sends at
+   * each rate in turn for {@code seconds}; stops after the first rate not held (p99 over 50 ms, or a
+   * message lost, duplicated, refused or not sent in time). With several nodes every send goes through
+   * the API of a node other than its user's devices'.
+   */
+  Map<String, Object> throughput(
+      String name, Protocol kind, int nodes, int users, double[] rates, double seconds) throws Exception {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    List<WorkerProcess> workers = new ArrayList<>();
+    double highest = 0;
+    try (Servers servers = Servers.start(kind, nodes, options)) {
+      for (int n = 0; n < nodes; n++) {
+        workers.addAll(forkSpread(kind, servers, n, nodes, users, workers.size()));
+      }
+      awaitOpen(kind.label() + " " + name, workers, users * 2, 300);
+      awaitOnline(servers, users);
+      Sender sender = new Sender(servers.apis(), Servers.API_KEY, users, 2000);
+      // Warm-up (JIT, connection pools) at the first rate; its messages are checked, not timed.
+      Sender.Sent warmup = sender.run(rates[0], WARMUP_SECONDS, nodes > 1 ? 1 : 0);
+      awaitDistinct(workers, 2 * warmup.ok(), 10);
+      WorkerProcess.Report warm = WorkerProcess.reportAll(workers);
+      long warmupLost = 2 * warmup.ok() - warm.distinct;
+      long distinctBefore = warm.distinct;
+      long duplicatesBefore = warm.duplicates;
+      for (double rate : rates) {
+        Progress progress = Progress.start(kind.label() + " " + name + " @" + (int) rate + "/s", workers);
+        Sender.Sent sent;
+        try {
+          sent = sender.run(rate, seconds, nodes > 1 ? 1 : 0);
+          awaitDistinct(workers, distinctBefore + 2 * sent.ok(), 10);
+        } finally {
+          progress.stop();
+        }
+        WorkerProcess.Report report = WorkerProcess.reportAll(workers);
+        long got = report.distinct - distinctBefore;
+        long lost = 2 * sent.ok() - got;
+        long duplicates = report.duplicates - duplicatesBefore;
+        distinctBefore = report.distinct;
+        duplicatesBefore = report.duplicates;
+        Histogram latency = report.latency;
+        double p99 = latency.getValueAtPercentile(99) / 1000.0;
+        boolean held = lost == 0 && duplicates == 0 && warmupLost == 0 && sent.errors() == 0
+            && sent.skipped() == 0 && report.closed == 0 && p99 <= P99_LIMIT_MS;
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("rate", rate);
+        row.put("sentPerSecond", sent.rate());
+        row.put("sent", sent.ok());
+        row.put("errors", sent.errors());
+        row.put("firstError", sent.firstError());
+        row.put("skipped", sent.skipped());
+        row.put("expected", 2 * sent.ok());
+        row.put("received", got);
+        row.put("lost", lost);
+        row.put("duplicates", duplicates);
+        row.put("closed", report.closed);
+        row.put("p50ms", latency.getValueAtPercentile(50) / 1000.0);
+        row.put("p99ms", p99);
+        row.put("p999ms", latency.getValueAtPercentile(99.9) / 1000.0);
+        row.put("maxms", latency.getMaxValue() / 1000.0);
+        row.put("held", held);
+        rows.add(row);
+        System.out.printf("%s %s @%,.0f/s: sent %,d (%.0f/s), errors %d, skipped %d, lost %d, dup %d, "
+                + "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms -> %s%n",
+            kind.label(), name, rate, sent.ok(), sent.rate(), sent.errors(), sent.skipped(), lost,
+            duplicates, latency.getValueAtPercentile(50) / 1000.0, p99,
+            latency.getValueAtPercentile(99.9) / 1000.0, held ? "held" : "NOT held");
+        if (!held) {
+          break;
+        }
+        highest = rate;
+      }
+      Map<String, Object> result = header(name, kind, nodes);
+      result.put("users", users);
+      result.put("devicesPerUser", 2);
+      result.put("stepSeconds", seconds);
+      result.put("warmupLost", warmupLost);
+      result.put("warmupDuplicates", warm.duplicates);
+      result.put("highestHeldRate", highest);
+      result.put("steps", rows);
+      return result;
+    } finally {
+      workers.forEach(WorkerProcess::close);
+    }
+  }
+
+  /** Workers for the devices (2 per user) of node {@code n}'s block of users. */
+  private static List<WorkerProcess> forkSpread(
+      Protocol kind, Servers servers, int n, int nodes, int users, int sourceIndex) throws IOException {
+    int from = n * users / nodes;
+    int to = (n + 1) * users / nodes;
+    return WorkerProcess.fork(kind, servers.nodes().get(n).socket().toString(), Servers.SECRET, from,
+        to - from, 2, 0, sourceIndex);
+  }
+
+  // --- 4. connect storm --------------------------------------------------------------------------
+
+  /** {@code clients} clients (one per user) all connecting at once; time until all open, and all online. */
+  Map<String, Object> storm(Protocol kind, int clients) throws Exception {
+    List<WorkerProcess> workers = new ArrayList<>();
+    try (Servers servers = Servers.start(kind, 1, options)) {
+      workers.addAll(WorkerProcess.fork(kind, servers.nodes().get(0).socket().toString(), Servers.SECRET,
+          0, clients, 1, 0, 0));
+      awaitOpen(kind.label() + " storm", workers, clients, 300);
+      awaitOnline(servers, clients);
+      long onlineAt = System.nanoTime();
+      WorkerProcess.Report report = WorkerProcess.reportAll(workers);
+      double openSeconds = (report.lastOpenNanos - report.startNanos) / 1e9;
+      double onlineSeconds = (onlineAt - report.startNanos) / 1e9;
+      Map<String, Object> result = header("storm", kind, 1);
+      result.put("clients", clients);
+      result.put("failed", report.failed);
+      result.put("allOpenSeconds", openSeconds);
+      result.put("allOnlineSeconds", onlineSeconds);
+      result.put("connectsPerSecond", clients / openSeconds);
+      result.put("onlinePerSecond", clients / onlineSeconds);
+      System.out.printf("%s storm: %,d clients open in %.2f s (%.0f/s), all online after %.2f s (%.0f/s)%n",
+          kind.label(), clients, openSeconds, clients / openSeconds, onlineSeconds, clients / onlineSeconds);
+      return result;
+    } finally {
+      workers.forEach(WorkerProcess::close);
+    }
+  }
+
+  // --- plumbing ----------------------------------------------------------------------------------
+
+  private Map<String, Object> header(String scenario, Protocol kind, int nodes) {
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("scenario", scenario);
+    result.put("server", kind.label());
+    result.put("nodes", nodes);
+    result.put("tls", options.tls());
+    result.put("serverJvm", kind == Protocol.SWITCHBOARD ? options.serverJvm() : List.of("--expose-gc"));
+    result.put("cores", Runtime.getRuntime().availableProcessors());
+    result.put("java", System.getProperty("java.version"));
+    return result;
+  }
+
+  void write(Map<String, Object> result) throws IOException {
+    Files.createDirectories(options.results());
+    String name =
+        result.get("scenario") + "-" + result.get("server") + (options.tls() ? "-tls" : "") + ".json";
+    Path file = options.results().resolve(name);
+    JSON.writeValue(file.toFile(), result);
+    System.out.println("wrote " + file);
+  }
+
+  private static void awaitOpen(String what, List<WorkerProcess> workers, int expected, int seconds)
+      throws Exception {
+    Progress progress = Progress.start(what, workers);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (WorkerProcess.sum(workers, "open") < expected) {
+        int failed = WorkerProcess.sum(workers, "failed");
+        if (failed > 0 && WorkerProcess.sum(workers, "open") + failed >= expected) {
+          throw new IOException(what + ": " + failed + " connections failed; first: "
+              + WorkerProcess.reportAll(workers).failure);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IOException(what + ": only " + WorkerProcess.sum(workers, "open") + " of " + expected
+              + " open after " + seconds + " s");
+        }
+        Thread.sleep(50);
+      }
+    } finally {
+      progress.stop();
+    }
+  }
+
+  private static void awaitOnline(Servers servers, int users) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    int online;
+    while ((online = servers.online(0, users)) < users) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("only " + online + " of " + users + " users online after 120 s");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static void awaitDistinct(List<WorkerProcess> workers, long expected, int seconds)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (WorkerProcess.sum(workers, "distinct") < expected && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    Thread.sleep(1000); // a status line is up to 1 s old; let the last ones (and any duplicates) land
+  }
+
+  /** Prints connections open, messages per second and failures every second while a step runs. */
+  static final class Progress {
+    private final Thread thread;
+
+    private Progress(Thread thread) {
+      this.thread = thread;
+    }
+
+    static Progress start(String what, List<WorkerProcess> workers) {
+      Thread thread = new Thread(() -> {
+        long last = WorkerProcess.sum(workers, "received");
+        try {
+          while (true) {
+            Thread.sleep(1000);
+            long received = WorkerProcess.sum(workers, "received");
+            double p50 = worst(workers, "p50ms");
+            double p99 = worst(workers, "p99ms");
+            System.out.printf(
+                "  %s: %,d open, %,d failed, %,d msgs/s received, last second p50 %.2f ms, p99 %.2f ms%n",
+                what, WorkerProcess.sum(workers, "open"), WorkerProcess.sum(workers, "failed"),
+                received - last, p50, p99);
+            last = received;
+          }
+        } catch (InterruptedException e) {
+          // stopped
+        }
+      }, "progress");
+      thread.setDaemon(true);
+      thread.start();
+      return new Progress(thread);
+    }
+
+    void stop() {
+      thread.interrupt();
+    }
+
+    private static double worst(List<WorkerProcess> workers, String field) {
+      return workers.stream().mapToDouble(w -> w.status().path(field).asDouble()).max().orElse(0);
+    }
+  }
+}

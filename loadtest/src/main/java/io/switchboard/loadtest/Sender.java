@@ -1,0 +1,125 @@
+package io.switchboard.loadtest;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Sends to users through a server's HTTP API at a fixed arrival rate (open loop): send i is due at
+ * {@code start + i / rate} whether or not earlier ones have been answered, and its payload carries that
+ * due time, so a server (or a generator) that falls behind shows as latency, not as a slower rate. A
+ * send that would exceed {@code maxInFlight} unanswered requests is skipped and counted: the rate was
+ * not held.
+ */
+final class Sender {
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .executor(Executors.newFixedThreadPool(2, daemon()))
+          .build();
+  private final List<URI> apis;
+  private final String apiKey;
+  private final int users;
+  private final int[] numbers;
+  private final int maxInFlight;
+
+  /**
+   * Sends to {@code users} users u0..; the users' devices are on the nodes in blocks (user i's on node
+   * {@code i * nodes / users}), and a send to user i goes through the API of node
+   * {@code (that + shift) % nodes}.
+   */
+  Sender(List<URI> apis, String apiKey, int users, int maxInFlight) {
+    this.apis = apis;
+    this.apiKey = apiKey;
+    this.users = users;
+    this.numbers = new int[users];
+    this.maxInFlight = maxInFlight;
+  }
+
+  /**
+   * What one step sent: requests answered 200, other answers and failures (unanswered after 30 s
+   * included), sends skipped for too many in flight, and how long the sending took.
+   */
+  record Sent(long ok, long errors, long skipped, double seconds, String firstError) {
+    double rate() {
+      return ok / seconds;
+    }
+  }
+
+  /**
+   * Sends at {@code rate} per second for {@code seconds}, round-robin over the users; {@code shift} 1
+   * with several nodes sends every message through a node other than the one its user's devices are on.
+   */
+  Sent run(double rate, double seconds, int shift) throws InterruptedException {
+    AtomicLong ok = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    AtomicInteger inFlight = new AtomicInteger();
+    String[] firstError = {null};
+    long skipped = 0;
+    long start = System.nanoTime();
+    long count = (long) (rate * seconds);
+    double interval = 1e9 / rate;
+    for (long i = 0; i < count; i++) {
+      long due = start + (long) (i * interval);
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      if (inFlight.get() >= maxInFlight) {
+        skipped++;
+        continue;
+      }
+      int user = (int) (i % users);
+      int number = numbers[user]++;
+      int node = (int) ((long) user * apis.size() / users);
+      URI api = apis.get((node + shift) % apis.size()).resolve("/v1/users/u" + user + "/messages");
+      HttpRequest request =
+          HttpRequest.newBuilder(api)
+              .timeout(Duration.ofSeconds(30))
+              .header("Authorization", "Bearer " + apiKey)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString("{\"n\":" + number + ",\"t\":" + due + "}"))
+              .build();
+      inFlight.incrementAndGet();
+      http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+          .whenComplete(
+              (response, failure) -> {
+                inFlight.decrementAndGet();
+                if (failure == null && response.statusCode() == 200) {
+                  ok.incrementAndGet();
+                } else {
+                  errors.incrementAndGet();
+                  synchronized (firstError) {
+                    if (firstError[0] == null) {
+                      firstError[0] = failure != null ? failure.toString() : "HTTP " + response.statusCode();
+                    }
+                  }
+                }
+              });
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return new Sent(ok.get(), errors.get() + inFlight.get(), skipped, elapsed, firstError[0]);
+  }
+
+  private static ThreadFactory daemon() {
+    return runnable -> {
+      Thread thread = new Thread(runnable, "sender");
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

@@ -1,0 +1,278 @@
+package io.switchboard.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The servers under test, started as their users run them: Switchboard nodes ({@code java -jar
+ * switchboard.jar}, seeds forming one cluster) or Socket.IO peer nodes ({@code node server.js}, a Redis
+ * from Debian joining them). Each node is one process on loopback; memory is read the same way for both
+ * (RSS from {@code /proc}), and live heap after a full GC each in its own runtime's way.
+ */
+final class Servers implements AutoCloseable {
+  static final String SECRET = "loadtest-secret-loadtest-secret-loadtest-0123";
+  static final String API_KEY = "loadtest-api-key";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /** One running node: its process, the client URL and the API base. */
+  record Node(Process process, URI socket, URI api) {}
+
+  private final Protocol kind;
+  private final List<Node> nodes = new ArrayList<>();
+  private final List<Process> others = new ArrayList<>();
+  private final Path logs;
+
+  private Servers(Protocol kind, Path logs) {
+    this.kind = kind;
+    this.logs = logs;
+  }
+
+  /**
+   * Starts {@code count} nodes of {@code kind}; {@code tls} makes their client port wss with the
+   * certificate in {@code tlsDir} ({@code cert.pem}, {@code key.pem}).
+   */
+  static Servers start(Protocol kind, int count, Options options) throws Exception {
+    Servers servers = new Servers(kind, options.results());
+    Files.createDirectories(options.results());
+    try {
+      if (kind == Protocol.SWITCHBOARD) {
+        servers.startSwitchboard(count, options);
+      } else {
+        servers.startSocketIo(count, options);
+      }
+      for (Node node : servers.nodes) {
+        servers.awaitReady(node);
+      }
+      return servers;
+    } catch (Exception e) {
+      servers.close();
+      throw e;
+    }
+  }
+
+  private void startSwitchboard(int count, Options options) throws IOException {
+    int[] clusterPorts = new int[count];
+    List<String> seeds = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      clusterPorts[i] = freePort();
+      seeds.add("127.0.0.1:" + clusterPorts[i]);
+    }
+    for (int i = 0; i < count; i++) {
+      int wss = freePort();
+      int api = freePort();
+      Map<String, String> env = new HashMap<>();
+      env.put("TLS", options.tls() ? "on" : "off");
+      if (options.tls()) {
+        env.put("TLS_CERT_FILE", options.tlsDir().resolve("cert.pem").toString());
+        env.put("TLS_KEY_FILE", options.tlsDir().resolve("key.pem").toString());
+      }
+      env.put("WSS_HOST", "127.0.0.1");
+      env.put("WSS_PORT", Integer.toString(wss));
+      env.put("API_HOST", "127.0.0.1");
+      env.put("API_PORT", Integer.toString(api));
+      env.put("CLUSTER_HOST", "127.0.0.1");
+      env.put("CLUSTER_PORT", Integer.toString(clusterPorts[i]));
+      env.put("SEED_NODES", count == 1 ? "" : String.join(",", seeds));
+      env.put("JWT_SECRET", SECRET);
+      env.put("API_KEY", API_KEY);
+      List<String> command = new ArrayList<>(List.of(javaBin()));
+      command.addAll(options.serverJvm());
+      command.addAll(List.of("-jar", options.switchboardJar().toString()));
+      Process process = start(command, env, "switchboard-" + (i + 1));
+      nodes.add(new Node(process,
+          URI.create((options.tls() ? "wss" : "ws") + "://127.0.0.1:" + wss + "/socket"),
+          URI.create("http://127.0.0.1:" + api)));
+    }
+  }
+
+  private void startSocketIo(int count, Options options) throws IOException, InterruptedException {
+    String redis = null;
+    if (count > 1) {
+      int port = freePort();
+      others.add(start(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+          "--save", "", "--appendonly", "no"), Map.of(), "redis"));
+      redis = "redis://127.0.0.1:" + port;
+      Thread.sleep(500);
+    }
+    for (int i = 0; i < count; i++) {
+      int ws = freePort();
+      int api = freePort();
+      Map<String, String> env = new HashMap<>();
+      env.put("HOST", "127.0.0.1");
+      env.put("WS_PORT", Integer.toString(ws));
+      env.put("API_PORT", Integer.toString(api));
+      env.put("JWT_SECRET", SECRET);
+      env.put("API_KEY", API_KEY);
+      if (options.tls()) {
+        env.put("TLS_CERT", options.tlsDir().resolve("cert.pem").toString());
+        env.put("TLS_KEY", options.tlsDir().resolve("key.pem").toString());
+      }
+      if (redis != null) {
+        env.put("REDIS_URL", redis);
+      }
+      Process process =
+          start(List.of("node", "--expose-gc", options.peer().resolve("server.js").toString()), env,
+              "socketio-" + (i + 1));
+      nodes.add(new Node(process,
+          URI.create((options.tls() ? "wss" : "ws") + "://127.0.0.1:" + ws),
+          URI.create("http://127.0.0.1:" + api)));
+    }
+  }
+
+  private Process start(List<String> command, Map<String, String> env, String name) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    builder.redirectOutput(logs.resolve(name + ".log").toFile());
+    return builder.start();
+  }
+
+  private void awaitReady(Node node) throws Exception {
+    URI health = node.api().resolve(kind == Protocol.SWITCHBOARD ? "/health/ready" : "/health");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      if (!node.process().isAlive()) {
+        throw new IOException("a " + kind.label() + " node exited at start: see " + logs);
+      }
+      try {
+        if (HTTP.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new IOException(kind.label() + " node not ready in 120 s: see " + logs);
+  }
+
+  List<Node> nodes() {
+    return nodes;
+  }
+
+  List<URI> apis() {
+    return nodes.stream().map(Node::api).toList();
+  }
+
+  /** Resident memory of every node process, in bytes. */
+  long rss() throws IOException {
+    long total = 0;
+    for (Node node : nodes) {
+      Path status = Path.of("/proc", Long.toString(node.process().pid()), "status");
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith("VmRSS:")) {
+          total += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    }
+    return total;
+  }
+
+  /** Live heap of every node after a full GC, in bytes (JVM: jcmd GC.run then /metrics; Node: /stats). */
+  long liveHeap() throws Exception {
+    long total = 0;
+    for (Node node : nodes) {
+      if (kind == Protocol.SWITCHBOARD) {
+        Process gc = new ProcessBuilder("jcmd", Long.toString(node.process().pid()), "GC.run")
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        gc.waitFor(60, TimeUnit.SECONDS);
+        String metrics = get(node.api().resolve("/metrics"));
+        for (String line : metrics.split("\n")) {
+          if (line.startsWith("jvm_memory_used_bytes{area=\"heap\"")) {
+            total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+      } else {
+        JsonNode stats = JSON.readTree(get(node.api().resolve("/stats")));
+        total += stats.path("heapUsed").asLong();
+      }
+    }
+    return total;
+  }
+
+  /** Users among {@code users} (u{first}..) reported online, asked 100 at a time of node 0's API. */
+  int online(int first, int users) throws Exception {
+    int online = 0;
+    for (int from = first; from < first + users; from += 100) {
+      StringBuilder body = new StringBuilder("{\"users\":[");
+      for (int u = from; u < Math.min(first + users, from + 100); u++) {
+        body.append(u == from ? "" : ",").append("\"u").append(u).append('"');
+      }
+      body.append("]}");
+      HttpRequest request = HttpRequest.newBuilder(nodes.get(0).api().resolve("/v1/presence"))
+          .header("Authorization", "Bearer " + API_KEY)
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+          .build();
+      JsonNode answer = JSON.readTree(HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body());
+      for (JsonNode user : answer.path("users")) {
+        if (user.path("online").asBoolean()) {
+          online++;
+        }
+      }
+    }
+    return online;
+  }
+
+  private static String get(URI uri) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + API_KEY).build();
+    return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  @Override
+  public void close() {
+    for (Node node : nodes) {
+      node.process().destroy();
+    }
+    others.forEach(Process::destroy);
+    for (Node node : nodes) {
+      try {
+        if (!node.process().waitFor(20, TimeUnit.SECONDS)) {
+          node.process().destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        node.process().destroyForcibly();
+      }
+    }
+    others.forEach(Process::destroyForcibly);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static String javaBin() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  /** Where things are and how servers run. */
+  record Options(
+      Path switchboardJar, Path peer, Path results, boolean tls, Path tlsDir, List<String> serverJvm) {
+    static Options defaults(Path root, boolean tls) {
+      return new Options(
+          root.resolve("service/target/switchboard.jar"),
+          root.resolve("loadtest/peers/socketio"),
+          root.resolve("loadtest/results"),
+          tls,
+          root.resolve("loadtest/target/tls"),
+          List.of("-Xmx2g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20"));
+    }
+  }
+}

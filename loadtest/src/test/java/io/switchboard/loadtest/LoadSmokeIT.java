@@ -1,0 +1,70 @@
+package io.switchboard.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The load generator's smoke run, to keep it working (the full runs are not in CI): against both
+ * Switchboard (the jar this build made) and the Socket.IO peer, 100 users with two devices each get
+ * sends at two rates, and 200 clients storm in. It checks counts, never speed: every message accepted
+ * by the API reaches both devices exactly once, and the results files are written.
+ */
+class LoadSmokeIT {
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static Scenarios scenarios;
+
+  @BeforeAll
+  static void installThePeer() throws Exception {
+    Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+        .directory(ROOT.resolve("loadtest/peers/socketio").toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    assertTrue(npm.waitFor(5, TimeUnit.MINUTES) && npm.exitValue() == 0, "npm ci of the Socket.IO peer");
+    scenarios = new Scenarios(new Servers.Options(
+        ROOT.resolve("service/target/switchboard.jar"),
+        ROOT.resolve("loadtest/peers/socketio"),
+        ROOT.resolve("loadtest/target/smoke-results"),
+        false,
+        ROOT.resolve("loadtest/target/tls"),
+        List.of("-Xmx512m")));
+  }
+
+  @Test
+  void everyAcceptedSendReachesBothDevicesOnceOnBothServers() throws Exception {
+    for (Protocol kind : Protocol.values()) {
+      Map<String, Object> result =
+          scenarios.throughput("throughput", kind, 1, 100, new double[] {50, 100}, 5);
+      scenarios.write(result);
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> steps = (List<Map<String, Object>>) result.get("steps");
+      assertTrue(!steps.isEmpty(), kind + " ran a step");
+      assertEquals(0L, result.get("warmupLost"), kind + " warm-up");
+      for (Map<String, Object> step : steps) {
+        assertTrue((long) step.get("sent") > 0, kind + " sent: " + step);
+        assertEquals(0L, step.get("errors"), kind + " API errors: " + step);
+        assertEquals(step.get("expected"), step.get("received"), kind + " every device got each: " + step);
+        assertEquals(0L, step.get("duplicates"), kind + " duplicates: " + step);
+      }
+      Path file = ROOT.resolve("loadtest/target/smoke-results/throughput-" + kind.label() + ".json");
+      assertTrue(Files.exists(file), file + " written");
+    }
+  }
+
+  @Test
+  void aStormOf200ClientsEndsWithAllOpenAndOnline() throws Exception {
+    for (Protocol kind : Protocol.values()) {
+      Map<String, Object> result = scenarios.storm(kind, 200);
+      assertEquals(0, result.get("failed"), kind + ": " + result);
+      assertTrue((double) result.get("allOnlineSeconds") > 0, kind + ": " + result);
+    }
+  }
+}

@@ -15,8 +15,9 @@ import org.apache.pekko.cluster.ddata.LWWMapKey;
  * <p>A value is {@code "<online event id> <entity node address> <grace start>"}; the grace start is the
  * epoch millisecond the user's last connection went (0: the user has connections), so that an entity
  * that moves during the offline grace continues the grace instead of starting it again. The last field
- * lists the user's connection ids as the entity last wrote them (exact when its shard was handed off),
- * so a new incarnation knows whom to wait for.
+ * lists the user's connections as {@code <id>@<node host:port>}: the entity rewrites the record whenever
+ * a connection joins or leaves, so a new incarnation knows whom to wait for (and skips those on nodes
+ * that are gone).
  */
 final class OnlineRecords {
   static final int BUCKETS = 64;
@@ -38,6 +39,23 @@ final class OnlineRecords {
   }
 
   private OnlineRecords() {}
+
+  /** {@code <id>@<node>} for a record's connection list. */
+  static String connection(String connectionId, String node) {
+    return connectionId + "@" + node;
+  }
+
+  /** The node of a record's connection entry, or null when it names none. */
+  static String nodeOf(String entry) {
+    int at = entry.lastIndexOf('@');
+    return at < 0 ? null : entry.substring(at + 1);
+  }
+
+  /** The connection id of a record's connection entry. */
+  static String idOf(String entry) {
+    int at = entry.lastIndexOf('@');
+    return at < 0 ? entry : entry.substring(0, at);
+  }
 
   static Key<LWWMap<String, String>> key(String userId) {
     return bucket(Math.floorMod(userId.hashCode(), BUCKETS));

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -23,6 +24,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
@@ -32,6 +35,7 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The presence of one user: a sharded entity, one per user id, holding the user's open connections
@@ -52,8 +56,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  *   <li>a send is handed to every registered connection, and the answer is how many.
  * </ul>
  *
- * <p>Surviving its node: while the user is online, the entity keeps a record (the online event's id
- * and its own node) in Distributed Data, written to a majority before the online event is emitted
+ * <p>Surviving its node: while the user is online, the entity keeps a record (the online event's id,
+ * its own node, and the user's connections with their nodes, rewritten as they join and leave) in
+ * Distributed Data, written to a majority before the online event is emitted
  * ({@link OnlineRecords}). A new incarnation (rebalance, or its node died) reads the record with
  * majority consistency before it handles anything; finding one, it takes the user as online and waits
  * {@code recoverySettle} for the user's surviving connections to re-register (as <em>rejoins</em>):
@@ -161,6 +166,13 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
    * and how long after answering it is watched again.
    */
   private static final Duration STOPPED_CHECK = Duration.ofSeconds(1);
+
+  /**
+   * Longest time, from the incarnation's start, that held sends wait for connections the record names
+   * on live nodes. Beyond the API's ask timeout, so a send is either handed to all of them or not
+   * accepted (503) at all.
+   */
+  private static final Duration NAMED_REJOIN_LIMIT = Duration.ofSeconds(15);
 
   /** Most sends held while the user's connections rejoin; beyond it a send is answered at once. */
   private static final int MAX_HELD_SENDS = 1000;
@@ -319,6 +331,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private final java.util.Set<String> checking = new java.util.HashSet<>();
   /** While recovering: when the recovery settles (epoch ms); held sends wait for rejoins until then. */
   private long recoveryDeadline;
+  /** When this incarnation started (epoch ms). */
+  private final long startedAt = System.currentTimeMillis();
   /** While recovering: the connections the record says will rejoin and that have not yet. */
   private final java.util.Set<String> expected = new java.util.HashSet<>();
   private long seq;
@@ -367,7 +381,14 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       } else {
         recovering = true;
         recoveryDeadline = System.currentTimeMillis() + records.recoverySettle().toMillis();
-        expected.addAll(recorded.connections());
+        // Wait for the connections the record names on nodes that are still members; those on the
+        // node that died (the usual reason for this recovery) will not come back.
+        for (String entry : recorded.connections()) {
+          String node = OnlineRecords.nodeOf(entry);
+          if (node == null || liveMember(node)) {
+            expected.add(OnlineRecords.idOf(entry));
+          }
+        }
         timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
       }
       if (!recorded.host().equals(host)) {
@@ -398,7 +419,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
         .onMessage(Wake.class, wake -> this)
         .onMessage(HandOff.class, this::onHandOff)
         .onMessage(HandOffRecorded.class, this::onHandOffRecorded)
-        .onMessage(FlushHeld.class, flush -> flushHeld())
+        .onMessage(FlushHeld.class, this::onFlushHeld)
         .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
         .onMessage(RecordWritten.class, removed -> this)
         .onSignal(PostStop.class, stop -> {
@@ -448,6 +469,10 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       context.watchWith(
           register.connection(),
           new ConnectionStopped(register.connectionId(), register.connection()));
+      if (online && previous == null && !inGrace) {
+        // Keep the record's list exact, so that an incarnation after a crash waits for this one too.
+        updateRecord(this::withRecord, RecordWritten::new);
+      }
     }
     context.cancelReceiveTimeout();
     if (inGrace) {
@@ -540,6 +565,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     timers.cancel(rewatchKey(connectionId));
     connections.remove(connectionId);
     context.unwatch(connection.ref());
+    if (online && !connections.isEmpty()) {
+      updateRecord(this::withRecord, RecordWritten::new);
+    }
     whenNoConnections();
     return this;
   }
@@ -590,6 +618,34 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     return Behaviors.stopped();
   }
 
+  /**
+   * The rejoin window is over. Connections the record names on live nodes that are not back yet are
+   * waited for a little longer (they rejoin as their node learns where the shard went, which takes
+   * longer on a loaded node), up to {@link #NAMED_REJOIN_LIMIT} after this incarnation started.
+   */
+  private Behavior<Command> onFlushHeld(FlushHeld flush) {
+    long left = startedAt + NAMED_REJOIN_LIMIT.toMillis() - System.currentTimeMillis();
+    if (!expected.isEmpty() && left > 0) {
+      timers.startSingleTimer(FlushHeld.INSTANCE, Duration.ofMillis(Math.min(left, 500)));
+      return this;
+    }
+    return flushHeld();
+  }
+
+  /** Whether {@code node} ({@code host:port}) is a member that is up. */
+  private boolean liveMember(String node) {
+    for (Member member : Cluster.get(context.getSystem()).state().getMembers()) {
+      Address address = member.address();
+      String hostPort = address.host().getOrElse(() -> "") + ":" + address.port().getOrElse(() -> 0);
+      boolean up =
+          member.status().equals(MemberStatus.up()) || member.status().equals(MemberStatus.weaklyUp());
+      if (up && node.equals(hostPort)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Ends the wait for rejoining connections: held sends go to the connections there are now. */
   private Behavior<Command> flushHeld() {
     recovering = false;
@@ -625,7 +681,13 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     return map.put(
         selfAddress,
         userId,
-        new OnlineRecords.Entry(onlineEventId, host, graceSince, List.copyOf(connections.keySet()))
+        new OnlineRecords.Entry(
+                onlineEventId,
+                host,
+                graceSince,
+                connections.values().stream()
+                    .map(c -> OnlineRecords.connection(c.id(), c.node()))
+                    .toList())
             .encode());
   }
 

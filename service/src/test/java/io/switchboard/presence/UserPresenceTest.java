@@ -17,10 +17,14 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -339,6 +343,63 @@ class UserPresenceTest {
     assertEquals(new ConnectionActor.Deliver(second), device.receiveMessage());
     assertEquals(1, reply.receiveMessage().connections());
     assertEquals(1, reply.receiveMessage().connections());
+  }
+
+  @Test
+  void afterACrashHeldSendsWaitForEveryRecordedConnectionOnALiveNodeAndNoneOnAGoneOne() {
+    Address self = Cluster.get(testKit.system()).selfMember().address();
+    String live = self.host().get() + ":" + self.port().get();
+    ActorRef<UserPresence.Command> crashed = entity(LONG);
+    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ConnectionActor.Command> tablet = testKit.createTestProbe(ConnectionActor.Command.class);
+    crashed.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), false));
+    assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
+    crashed.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), false));
+    crashed.tell(new UserPresence.Register("tablet", "gone-node:25520", 0, tablet.getRef(), false));
+    for (TestProbe<ConnectionActor.Command> device : List.of(phone, laptop, tablet)) {
+      device.expectMessageClass(ConnectionActor.Registered.class);
+    }
+    // Every connection that joins is written into the record, with its node.
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(
+          List.of("laptop@" + live, "phone@" + live, "tablet@gone-node:25520"),
+          recordedConnections().stream().sorted().toList());
+      return null;
+    });
+    testKit.stop(crashed);
+
+    ActorRef<UserPresence.Command> recovered = entity(LONG);
+    TestProbe<UserPresence.Delivered> reply = testKit.createTestProbe(UserPresence.Delivered.class);
+    OutboundMessage message = OutboundMessage.text("after the crash");
+    recovered.tell(new UserPresence.SendToUser(message, reply.getRef()));
+    recovered.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), true));
+    phone.expectMessageClass(ConnectionActor.Registered.class);
+    // Past the settle (300 ms) and the rejoin window (2 s): still held for the laptop, which is recorded
+    // on a live node; the tablet's node is gone, so it is not waited for.
+    phone.expectNoMessage(Duration.ofSeconds(3));
+    reply.expectNoMessage(Duration.ZERO);
+    recovered.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), true));
+    assertEquals(new ConnectionActor.Deliver(message), phone.receiveMessage());
+    laptop.expectMessageClass(ConnectionActor.Registered.class);
+    assertEquals(new ConnectionActor.Deliver(message), laptop.receiveMessage());
+    assertEquals(2, reply.receiveMessage().connections());
+  }
+
+  /** The connection entries of this user's online record, as the local replica has them. */
+  private List<String> recordedConnections() {
+    TestProbe<Replicator.GetResponse<LWWMap<String, String>>> answer = testKit.createTestProbe();
+    DistributedData.get(testKit.system()).replicator().tell(
+        new Replicator.Get<>(OnlineRecords.key(user), Replicator.readLocal(), answer.getRef()));
+    Replicator.GetResponse<LWWMap<String, String>> response = answer.receiveMessage();
+    if (!(response instanceof Replicator.GetSuccess<LWWMap<String, String>> found)) {
+      return List.of();
+    }
+    List<String> entries = new ArrayList<>();
+    for (String value : found.dataValue().getEntries().values()) {
+      entries.addAll(OnlineRecords.Entry.decode(value).connections());
+    }
+    return entries;
   }
 
   @Test

@@ -284,10 +284,14 @@ const apiServer = http.createServer((req, res) => {
 
 // ---- start and stop -----------------------------------------------------------------------------
 
+// The same accept backlog as Switchboard's WebSocket port (Node's default is 511), so that a connect
+// storm meets the same kernel queue on both sides.
+const BACKLOG = 4096;
+
 function listen(server, port) {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, HOST, () => {
+    server.listen(port, HOST, BACKLOG, () => {
       server.off("error", reject);
       resolve();
     });

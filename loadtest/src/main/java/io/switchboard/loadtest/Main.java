@@ -16,7 +16,7 @@ import java.util.Map;
  * <pre>
  * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both] [--tls]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
- *     [--connect-rate N] [--root DIR]
+ *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
  *
  * SCENARIO is capacity, throughput, latency (one rate: {@code --rates}), storm, cluster (throughput on
@@ -35,6 +35,10 @@ public final class Main {
     Path root = Path.of(options.getOrDefault("root", ".")).toAbsolutePath().normalize();
     boolean tls = options.containsKey("tls");
     Servers.Options servers = Servers.Options.defaults(root, tls);
+    if (options.containsKey("server-jvm")) {
+      // e.g. --server-jvm "-Xmx2g -XX:+UseG1GC" to compare collectors, or to add a flight recording
+      servers = servers.withServerJvm(List.of(options.get("server-jvm").trim().split("\\s+")));
+    }
     if (scenario.equals("plot")) {
       Plot.all(servers.results());
       return;

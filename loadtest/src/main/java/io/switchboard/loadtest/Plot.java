@@ -52,8 +52,12 @@ final class Plot {
       for (String suffix : List.of("", "-tls")) {
         JsonNode result = read(results.resolve("capacity-" + server + suffix + ".json"));
         if (result != null) {
-          memory.add(series(server + (suffix.isEmpty() ? " plain" : " TLS"), color, !suffix.isEmpty(),
-              result.path("steps"), "connections", "rssBytes", 1.0 / (1024 * 1024)));
+          Series rss = series(server + (suffix.isEmpty() ? " plain" : " TLS"), color, !suffix.isEmpty(),
+              result.path("steps"), "connections", "rssBytes", 1.0 / (1024 * 1024));
+          // The empty server first, so that the slope (memory per connection) shows.
+          double empty = result.path("baseline").path("rssBytes").asDouble() / (1024 * 1024);
+          rss.points().add(0, new double[] {0, empty});
+          memory.add(rss);
         }
       }
     }

@@ -274,5 +274,9 @@ final class Servers implements AutoCloseable {
           root.resolve("loadtest/target/tls"),
           List.of("-Xmx2g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20"));
     }
+
+    Options withServerJvm(List<String> flags) {
+      return new Options(switchboardJar, peer, results, tls, tlsDir, flags);
+    }
   }
 }

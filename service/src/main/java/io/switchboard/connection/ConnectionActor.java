@@ -3,6 +3,7 @@ package io.switchboard.connection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.CborSerializable;
 import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
@@ -388,19 +389,32 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private Behavior<Command> controlReply(String command, String error, Object exp) {
-    java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
-    reply.put(CONTROL_KEY, command);
+    ObjectNode reply = control(command);
     if (error != null) {
       reply.put("error", error);
     } else {
-      reply.put("exp", exp);
+      reply.set("exp", JSON.valueToTree(exp));
     }
-    try {
-      send(OutboundMessage.text(JSON.writeValueAsString(reply)));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    sendControl(reply);
     return this;
+  }
+
+  /** A control frame to fill in: {@code {"$switchboard": kind, ...}}, its fields in the order added. */
+  private static ObjectNode control(String kind) {
+    return JSON.createObjectNode().put(CONTROL_KEY, kind);
+  }
+
+  private void sendControl(ObjectNode frame) {
+    send(OutboundMessage.text(frame.toString()));
+  }
+
+  /** JSON text this node made itself (an {@link OutboundMessage} of kind JSON), as a tree. */
+  private static JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("an outbound JSON message is not JSON", e);
+    }
   }
 
   private int outstanding() {
@@ -493,20 +507,15 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   /** An error to the client: {@code {"error", "requestId"}}, or in a reply envelope for {@code clientId}. */
   private void sendError(String error, String requestId, JsonNode clientId) {
-    try {
-      if (clientId == null) {
-        send(OutboundMessage.text(JSON.writeValueAsString(new ClientError(error, requestId))));
-      } else {
-        java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
-        reply.put(CONTROL_KEY, "reply");
-        reply.put("id", clientId);
-        reply.put("error", error);
-        reply.put("requestId", requestId);
-        send(OutboundMessage.text(JSON.writeValueAsString(reply)));
-      }
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+    if (clientId == null) {
+      sendControl(JSON.valueToTree(new ClientError(error, requestId)));
+      return;
     }
+    ObjectNode reply = control("reply");
+    reply.set("id", clientId);
+    reply.put("error", error);
+    reply.put("requestId", requestId);
+    sendControl(reply);
   }
 
   /** The active request failed: an error to the client, unless its envelope already had its reply. */
@@ -532,23 +541,18 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       return; // an envelope gets one reply: the handler's socket.reply() came first
     }
     activeAnswered = true;
-    java.util.Map<String, Object> reply = new java.util.LinkedHashMap<>();
-    reply.put(CONTROL_KEY, "reply");
-    reply.put("id", activeClientId);
-    try {
-      if (message == null) {
-        reply.put("data", null);
-      } else {
-        switch (message.kind()) {
-          case JSON -> reply.put("data", JSON.readTree(message.text()));
-          case TEXT -> reply.put("data", message.text());
-          case BINARY -> reply.put("binary", java.util.Base64.getEncoder().encodeToString(message.bytes()));
-        }
+    ObjectNode reply = control("reply");
+    reply.set("id", activeClientId);
+    if (message == null) {
+      reply.putNull("data");
+    } else {
+      switch (message.kind()) {
+        case JSON -> reply.set("data", parse(message.text()));
+        case TEXT -> reply.put("data", message.text());
+        case BINARY -> reply.put("binary", java.util.Base64.getEncoder().encodeToString(message.bytes()));
       }
-      send(OutboundMessage.text(JSON.writeValueAsString(reply)));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
     }
+    sendControl(reply);
   }
 
   /**
@@ -571,7 +575,6 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       }
     };
   }
-
 
   /** The {@link RequestSocket} of one request; its methods may be called from any thread. */
   private final class Requester implements RequestSocket {

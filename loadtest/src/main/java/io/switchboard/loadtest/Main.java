@@ -20,14 +20,16 @@ import java.util.Map;
  * </pre>
  *
  * SCENARIO is capacity, throughput, latency (one rate: {@code --rates}), storm, cluster (throughput on
- * {@code --nodes}, default 3), or plot (the PNGs from the results files).
+ * {@code --nodes}, default 3), slow-readers (clients that never read; {@code --message-bytes}), or plot
+ * (the PNGs from the results files).
  */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: loadtest capacity|throughput|latency|storm|cluster|plot [options]");
+      System.err.println(
+          "usage: loadtest capacity|throughput|latency|storm|cluster|slow-readers|plot [options]");
       System.exit(2);
     }
     String scenario = args[0];
@@ -67,6 +69,10 @@ public final class Main {
                 integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
                 Double.parseDouble(options.getOrDefault("seconds", "30")));
             case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000));
+            case "slow-readers" -> scenarios.slowReaders(kind, integer(options, "clients", 1000),
+                Double.parseDouble(options.getOrDefault("rates", "500")),
+                integer(options, "message-bytes", 16_384),
+                Double.parseDouble(options.getOrDefault("seconds", "60")));
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
           };
       scenarios.write(result);

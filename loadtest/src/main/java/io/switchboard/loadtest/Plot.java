@@ -37,8 +37,16 @@ final class Plot {
   static void all(Path results) throws IOException {
     List<Series> latency = new ArrayList<>();
     List<Series> memory = new ArrayList<>();
+    List<Series> slow = new ArrayList<>();
+    double mib = 1.0 / (1024 * 1024);
     for (String server : List.of("switchboard", "socketio")) {
       Color color = server.equals("switchboard") ? new Color(0x2f5fd0) : new Color(0xd0702f);
+      JsonNode readers = read(results.resolve("slow-readers-" + server + ".json"));
+      if (readers != null) {
+        slow.add(series(server + " RSS", color, false, readers.path("samples"), "seconds", "rssBytes", mib));
+        slow.add(
+            series(server + " live heap", color, true, readers.path("samples"), "seconds", "heapBytes", mib));
+      }
       for (String scenario : List.of("throughput", "cluster")) {
         JsonNode result = read(results.resolve(scenario + "-" + server + ".json"));
         if (result == null) {
@@ -64,6 +72,10 @@ final class Plot {
     if (!latency.isEmpty()) {
       draw(results.resolve("latency-vs-rate.png"), "Latency (API send to client receipt) vs rate",
           "messages sent per second (each to 2 devices)", "ms (log scale)", latency, true);
+    }
+    if (!slow.isEmpty()) {
+      draw(results.resolve("slow-readers.png"), "Server memory while 1,000 clients never read",
+          "seconds since the sends began", "MiB", slow, false);
     }
     if (!memory.isEmpty()) {
       draw(results.resolve("memory-vs-connections.png"), "Server RSS vs idle authenticated connections",

@@ -208,6 +208,65 @@ final class Scenarios {
     }
   }
 
+  // --- slow readers (the hardening issue's "memory stays flat") ---------------------------------------
+
+  /**
+   * {@code clients} clients (one per user) that stop reading once open, sent {@code size}-byte messages
+   * at {@code rate} for {@code seconds}; every 5 s: the server's RSS and live heap (after a full GC), its
+   * open sockets and (Switchboard) the sockets it closed with 1013.
+   */
+  Map<String, Object> slowReaders(Protocol kind, int clients, double rate, int size, double seconds)
+      throws Exception {
+    List<WorkerProcess> workers = new ArrayList<>();
+    List<Map<String, Object>> samples = new ArrayList<>();
+    try (Servers servers = Servers.start(kind, 1, options)) {
+      workers.addAll(WorkerProcess.fork(kind, servers.nodes().get(0).socket().toString(), Servers.SECRET,
+          0, clients, 1, 0, 0, false));
+      awaitOpen(kind.label() + " slow readers", workers, clients, 300);
+      awaitOnline(servers, clients);
+      Sender sender = new Sender(servers.apis(), Servers.API_KEY, clients, 2000, size);
+      Sender.Sent[] sent = new Sender.Sent[1];
+      Thread sending = new Thread(() -> {
+        try {
+          sent[0] = sender.run(rate, seconds, 0);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "slow-readers-sender");
+      long start = System.nanoTime();
+      samples.add(sample(servers, 0));
+      sending.start();
+      while (sending.isAlive()) {
+        sending.join(5000);
+        samples.add(sample(servers, (System.nanoTime() - start) / 1e9));
+      }
+      Map<String, Object> result = header("slow-readers", kind, 1);
+      result.put("clients", clients);
+      result.put("rate", rate);
+      result.put("messageBytes", size);
+      result.put("seconds", seconds);
+      result.put("sent", sent[0] == null ? 0 : sent[0].ok());
+      result.put("errors", sent[0] == null ? 0 : sent[0].errors());
+      result.put("samples", samples);
+      return result;
+    } finally {
+      workers.forEach(WorkerProcess::close);
+    }
+  }
+
+  private static Map<String, Object> sample(Servers servers, double at) throws Exception {
+    Map<String, Object> sample = new LinkedHashMap<>();
+    sample.put("seconds", at);
+    sample.put("heapBytes", servers.liveHeap());
+    sample.put("rssBytes", servers.rss());
+    sample.put("serverConnections", servers.serverConnections());
+    sample.put("closed1013", servers.slowConsumerCloses());
+    System.out.printf("  at %.0f s: RSS %,d KB, heap %,d KB, %,d sockets open, %,d closed with 1013%n", at,
+        (long) sample.get("rssBytes") / 1024, (long) sample.get("heapBytes") / 1024,
+        sample.get("serverConnections"), sample.get("closed1013"));
+    return sample;
+  }
+
   // --- plumbing ----------------------------------------------------------------------------------
 
   private Map<String, Object> header(String scenario, Protocol kind, int nodes) {

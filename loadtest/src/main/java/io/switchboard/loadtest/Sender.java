@@ -32,6 +32,8 @@ final class Sender {
   private final int users;
   private final int[] numbers;
   private final int maxInFlight;
+  /** Filler added to each payload ({@code "p"}), to send messages of a given size. */
+  private final String padding;
 
   /**
    * Sends to {@code users} users u0..; the users' devices are on the nodes in blocks (user i's on node
@@ -39,11 +41,17 @@ final class Sender {
    * {@code (that + shift) % nodes}.
    */
   Sender(List<URI> apis, String apiKey, int users, int maxInFlight) {
+    this(apis, apiKey, users, maxInFlight, 0);
+  }
+
+  /** As above, each payload padded to about {@code size} bytes. */
+  Sender(List<URI> apis, String apiKey, int users, int maxInFlight, int size) {
     this.apis = apis;
     this.apiKey = apiKey;
     this.users = users;
     this.numbers = new int[users];
     this.maxInFlight = maxInFlight;
+    this.padding = size > 0 ? ",\"p\":\"" + "x".repeat(size) + "\"" : "";
   }
 
   /**
@@ -88,7 +96,8 @@ final class Sender {
               .timeout(Duration.ofSeconds(30))
               .header("Authorization", "Bearer " + apiKey)
               .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString("{\"n\":" + number + ",\"t\":" + due + "}"))
+              .POST(HttpRequest.BodyPublishers.ofString(
+                  "{\"n\":" + number + ",\"t\":" + due + padding + "}"))
               .build();
       inFlight.incrementAndGet();
       http.sendAsync(request, HttpResponse.BodyHandlers.discarding())

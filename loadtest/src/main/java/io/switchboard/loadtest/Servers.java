@@ -205,6 +205,40 @@ final class Servers implements AutoCloseable {
     return total;
   }
 
+  /** Client sockets open on every node, as the servers count them. */
+  long serverConnections() throws Exception {
+    long total = 0;
+    for (Node node : nodes) {
+      if (kind == Protocol.SWITCHBOARD) {
+        total += (long) metric(node, "switchboard_connections ");
+      } else {
+        total += JSON.readTree(get(node.api().resolve("/stats"))).path("connections").asLong();
+      }
+    }
+    return total;
+  }
+
+  /** Sockets Switchboard closed with 1013 (client too slow); Socket.IO has no such limit: 0. */
+  long slowConsumerCloses() throws Exception {
+    long total = 0;
+    if (kind == Protocol.SWITCHBOARD) {
+      for (Node node : nodes) {
+        total += (long) metric(node, "switchboard_closes_total{code=\"1013\"");
+      }
+    }
+    return total;
+  }
+
+  /** The value of the first Prometheus line of {@code node} that starts with {@code prefix}, or 0. */
+  private static double metric(Node node, String prefix) throws Exception {
+    for (String line : get(node.api().resolve("/metrics")).split("\n")) {
+      if (line.startsWith(prefix)) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+
   /** Users among {@code users} (u{first}..) reported online, asked 100 at a time of node 0's API. */
   int online(int first, int users) throws Exception {
     int online = 0;

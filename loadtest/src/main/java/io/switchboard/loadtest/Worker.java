@@ -74,6 +74,8 @@ public final class Worker {
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicLong lastOpenNanos = new AtomicLong();
   private final long startNanos = System.nanoTime();
+  /** False: every client stops reading once open (a slow consumer that never reads again). */
+  private volatile boolean reading = true;
   private final AtomicReference<String> failure = new AtomicReference<>();
 
   private Worker(Protocol protocol, URI uri, String source, String secret) throws Exception {
@@ -89,7 +91,7 @@ public final class Worker {
 
   /**
    * Arguments: protocol, server URI, source address, JWT secret, first user index, users, devices per
-   * user, connects per second (0: all at once).
+   * user, connects per second (0: all at once), and optionally "noread" (clients stop reading once open).
    */
   public static void main(String[] args) throws Exception {
     Worker worker = new Worker(Protocol.parse(args[0]), URI.create(args[1]), args[2], args[3]);
@@ -97,6 +99,7 @@ public final class Worker {
     int users = Integer.parseInt(args[5]);
     int devices = Integer.parseInt(args[6]);
     int perSecond = Integer.parseInt(args[7]);
+    worker.reading = args.length < 9 || !args[8].equals("noread");
     worker.group.scheduleAtFixedRate(worker::status, 1, 1, TimeUnit.SECONDS);
     worker.connectAll(first, users, devices, perSecond);
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -199,10 +202,17 @@ public final class Worker {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
       if (event == ClientHandshakeStateEvent.HANDSHAKE_COMPLETE && protocol == Protocol.SWITCHBOARD) {
         opened();
+        stopReadingIfAsked(ctx.channel());
       } else if (event == ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
         fail(new IllegalStateException("handshake timeout"));
       }
       super.userEventTriggered(ctx, event);
+    }
+
+    private void stopReadingIfAsked(Channel channel) {
+      if (!reading) {
+        channel.config().setAutoRead(false);
+      }
     }
 
     private void opened() {
@@ -235,6 +245,7 @@ public final class Worker {
         byte packet = content.getByte(start + 1);
         if (packet == '0' && !opened) {
           opened();
+          stopReadingIfAsked(channel);
         } else if (packet == '4') {
           fail(new IllegalStateException(content.toString(StandardCharsets.UTF_8)));
           channel.close();

@@ -43,6 +43,13 @@ final class WorkerProcess implements AutoCloseable {
   static List<WorkerProcess> fork(
       Protocol protocol, String url, String secret, int first, int users, int devices, int perSecond,
       int sourceIndex) throws IOException {
+    return fork(protocol, url, secret, first, users, devices, perSecond, sourceIndex, true);
+  }
+
+  /** As above; {@code reading} false makes every client stop reading once it is open. */
+  static List<WorkerProcess> fork(
+      Protocol protocol, String url, String secret, int first, int users, int devices, int perSecond,
+      int sourceIndex, boolean reading) throws IOException {
     int perWorker = Math.max(1, MAX_CONNECTIONS / devices);
     int count = (users + perWorker - 1) / perWorker;
     List<WorkerProcess> workers = new ArrayList<>();
@@ -56,7 +63,7 @@ final class WorkerProcess implements AutoCloseable {
                   Worker.class.getName(), protocol.label(), url,
                   "127.0.0." + (2 + (sourceIndex + w) % 250), secret,
                   Integer.toString(from), Integer.toString(n), Integer.toString(devices),
-                  Integer.toString(rate))
+                  Integer.toString(rate), reading ? "read" : "noread")
               .redirectError(ProcessBuilder.Redirect.INHERIT);
       workers.add(new WorkerProcess(builder.start()));
     }

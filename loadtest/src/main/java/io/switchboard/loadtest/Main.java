@@ -63,7 +63,7 @@ public final class Main {
             case "throughput", "cluster" -> scenarios.throughput(scenario, kind,
                 integer(options, "nodes", scenario.equals("cluster") ? 3 : 1),
                 integer(options, "users", 1000),
-                doubles(options.getOrDefault("rates", "500,1000,2000,3000,4000,6000,8000,12000,16000")),
+                doubles(options.getOrDefault("rates", "250,500,750,1000,1500,2000,3000,4000,6000,8000")),
                 Double.parseDouble(options.getOrDefault("seconds", "10")));
             case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
                 integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},

@@ -20,7 +20,7 @@ final class Scenarios {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** A rate step is held when p99 stays at or under this and nothing is lost or refused. */
   static final double P99_LIMIT_MS = 50;
-  static final double WARMUP_SECONDS = 5;
+  static final double WARMUP_SECONDS = 15;
 
   private final Servers.Options options;
 

@@ -450,6 +450,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     if (checked) {
       timers.cancel(checkKey(register.connectionId()));
     }
+    boolean added = false;
     if (checked && previous != null && previous.ref().equals(register.connection())) {
       // It is still there: the stop was not real. Watch it again a little later, not at once, or a
       // node that is still not Up here would report it stopped again right away.
@@ -469,10 +470,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       context.watchWith(
           register.connection(),
           new ConnectionStopped(register.connectionId(), register.connection()));
-      if (online && previous == null && !inGrace) {
-        // Keep the record's list exact, so that an incarnation after a crash waits for this one too.
-        updateRecord(this::withRecord, RecordWritten::new);
-      }
+      added = previous == null;
     }
     context.cancelReceiveTimeout();
     if (inGrace) {
@@ -482,7 +480,13 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       if (graceSince > 0) {
         graceSince = 0;
         updateRecord(this::withRecord, RecordWritten::new);
+        added = false; // that write names it
       }
+    }
+    if (added && online) {
+      // Keep the record's list exact (rejoins after a move too), so that an incarnation after a crash
+      // waits for this connection. The user's first connection is written by record() below.
+      updateRecord(this::withRecord, RecordWritten::new);
     }
     boolean allBack = false;
     if (recovering) {

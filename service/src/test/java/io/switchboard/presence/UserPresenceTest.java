@@ -375,6 +375,11 @@ class UserPresenceTest {
     recovered.tell(new UserPresence.SendToUser(message, reply.getRef()));
     recovered.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), true));
     phone.expectMessageClass(ConnectionActor.Registered.class);
+    // The new incarnation names the connections that rejoin it (the first too), for the next crash.
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(2), () -> {
+      assertEquals(List.of("phone@" + live), recordedConnections());
+      return null;
+    });
     // Past the settle (300 ms) and the rejoin window (2 s): still held for the laptop, which is recorded
     // on a live node; the tablet's node is gone, so it is not waited for.
     phone.expectNoMessage(Duration.ofSeconds(3));
@@ -384,6 +389,11 @@ class UserPresenceTest {
     laptop.expectMessageClass(ConnectionActor.Registered.class);
     assertEquals(new ConnectionActor.Deliver(message), laptop.receiveMessage());
     assertEquals(2, reply.receiveMessage().connections());
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(
+          List.of("laptop@" + live, "phone@" + live), recordedConnections().stream().sorted().toList());
+      return null;
+    });
   }
 
   /** The connection entries of this user's online record, as the local replica has them. */

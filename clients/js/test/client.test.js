@@ -3,13 +3,12 @@
 // the jar's path) and `npm install` (for the ws package).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import WebSocket from "ws";
 import { connect } from "../switchboard.js";
+import { token as sign, until, startNode } from "../testing.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const JAR = process.env.SWITCHBOARD_JAR ?? path.join(here, "../../../service/target/switchboard.jar");
@@ -20,12 +19,7 @@ let handler;
 let wsUrl;
 let apiUrl;
 
-function token(user, ttlSeconds = 3600) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const body = b64({ alg: "HS256", typ: "JWT" }) + "." +
-    b64({ sub: user, exp: Math.floor(Date.now() / 1000) + ttlSeconds });
-  return body + "." + createHmac("sha256", SECRET).update(body).digest("base64url");
-}
+const token = (user, ttlSeconds) => sign(SECRET, user, ttlSeconds);
 
 async function api(method, route, body) {
   const response = await fetch(apiUrl + route, {
@@ -34,27 +28,6 @@ async function api(method, route, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
-}
-
-async function until(what, condition, seconds = 30) {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await condition()) {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("timed out waiting for: " + what);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 before(async () => {
@@ -74,25 +47,10 @@ before(async () => {
     });
   });
   await new Promise((resolve) => handler.listen(0, "127.0.0.1", resolve));
-  const [wss, apiPort, cluster] = [await freePort(), await freePort(), await freePort()];
-  wsUrl = `ws://127.0.0.1:${wss}/socket`;
-  apiUrl = `http://127.0.0.1:${apiPort}`;
-  node = spawn("java", ["-Xmx256m", "-jar", JAR], {
-    env: {
-      ...process.env, TLS: "off", WSS_HOST: "127.0.0.1", WSS_PORT: String(wss), API_HOST: "127.0.0.1",
-      API_PORT: String(apiPort), CLUSTER_HOST: "127.0.0.1", CLUSTER_PORT: String(cluster),
-      JWT_SECRET: SECRET, API_KEY, HANDLER_URL: `http://127.0.0.1:${handler.address().port}/`,
-      HANDLER_SECRET: "handler-secret",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  await until("the node is ready", async () => {
-    try {
-      return (await fetch(apiUrl + "/health/ready")).status === 200;
-    } catch {
-      return false;
-    }
-  }, 90);
+  ({ node, wsUrl, apiUrl } = await startNode(JAR, {
+    JWT_SECRET: SECRET, API_KEY, HANDLER_URL: `http://127.0.0.1:${handler.address().port}/`,
+    HANDLER_SECRET: "handler-secret",
+  }));
 });
 
 after(async () => {

@@ -5,13 +5,12 @@
 // overrides /usr/bin/chromium).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { token as sign, startNode } from "../../../../clients/js/testing.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const JAR = process.env.SWITCHBOARD_JAR ?? path.join(here, "../../../target/switchboard.jar");
@@ -28,33 +27,7 @@ let apiUrl;
 let wsUrl;
 let siteUrl;
 
-function token(user) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const body = b64({ alg: "HS256", typ: "JWT" }) + "." +
-    b64({ sub: user, exp: Math.floor(Date.now() / 1000) + 3600 });
-  return body + "." + createHmac("sha256", SECRET).update(body).digest("base64url");
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what, condition, seconds = 90) {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await condition()) {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("timed out waiting for: " + what);
-}
+const token = (user) => sign(SECRET, user);
 
 /** Serves clients/js (the library and its example page) as a user's site would. */
 function serveClientLibrary() {
@@ -76,30 +49,13 @@ function serveClientLibrary() {
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const [wss, api, cluster] = [await freePort(), await freePort(), await freePort()];
-  wsUrl = `ws://127.0.0.1:${wss}/socket`;
-  apiUrl = `http://127.0.0.1:${api}`;
-  node = spawn("java", ["-Xmx256m", "-jar", JAR], {
-    env: {
-      ...process.env, TLS: "off", WSS_HOST: "127.0.0.1", WSS_PORT: String(wss), API_HOST: "127.0.0.1",
-      API_PORT: String(api), CLUSTER_HOST: "127.0.0.1", CLUSTER_PORT: String(cluster),
-      JWT_SECRET: SECRET, API_KEY,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  ({ node, wsUrl, apiUrl } = await startNode(JAR, { JWT_SECRET: SECRET, API_KEY }));
   site = serveClientLibrary();
   await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
   siteUrl = `http://127.0.0.1:${site.address().port}`;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox"],
-  });
-  await until("the node is ready", async () => {
-    try {
-      return (await fetch(apiUrl + "/health/ready")).status === 200;
-    } catch {
-      return false;
-    }
   });
 });
 

@@ -33,18 +33,19 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -495,28 +496,27 @@ public final class Switchboard implements Messaging, AutoCloseable {
                     .toCompletableFuture());
           }
           return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-              .thenApply(
-                  done -> {
-                    List<NodeStats.Node> nodes = new ArrayList<>();
-                    answers.forEach(answer -> {
-                      if (answer.join() != null) {
-                        nodes.add(answer.join());
-                      }
-                    });
-                    nodes.sort(Comparator.comparing(NodeStats.Node::node));
-                    Set<String> answered = new HashSet<>();
-                    nodes.forEach(n -> answered.add(n.node()));
-                    List<String> unanswered = new ArrayList<>();
-                    for (Member member : Cluster.get(system).state().getMembers()) {
-                      String address = hostPort(member.address());
-                      if (!answered.contains(address)) {
-                        unanswered.add(address);
-                      }
-                    }
-                    unanswered.sort(Comparator.naturalOrder());
-                    return new NodeStats(nodes, unanswered);
-                  });
+              .thenApply(done -> gathered(answers.stream().map(CompletableFuture::join).toList()));
         });
+  }
+
+  /** The answers that came (null: none), sorted, and the members that gave none. */
+  private NodeStats gathered(List<NodeStats.Node> answers) {
+    List<NodeStats.Node> nodes =
+        answers.stream()
+            .filter(Objects::nonNull)
+            .sorted(Comparator.comparing(NodeStats.Node::node))
+            .toList();
+    Set<String> answered = nodes.stream().map(NodeStats.Node::node).collect(Collectors.toSet());
+    List<String> unanswered = new ArrayList<>();
+    for (Member member : Cluster.get(system).state().getMembers()) {
+      String address = hostPort(member.address());
+      if (!answered.contains(address)) {
+        unanswered.add(address);
+      }
+    }
+    unanswered.sort(Comparator.naturalOrder());
+    return new NodeStats(nodes, unanswered);
   }
 
   private static String hostPort(Address address) {

@@ -11,6 +11,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -72,7 +73,7 @@ final class Sender {
     AtomicLong ok = new AtomicLong();
     AtomicLong errors = new AtomicLong();
     AtomicInteger inFlight = new AtomicInteger();
-    String[] firstError = {null};
+    AtomicReference<String> firstError = new AtomicReference<>();
     long skipped = 0;
     long start = System.nanoTime();
     long count = (long) (rate * seconds);
@@ -108,11 +109,8 @@ final class Sender {
                   ok.incrementAndGet();
                 } else {
                   errors.incrementAndGet();
-                  synchronized (firstError) {
-                    if (firstError[0] == null) {
-                      firstError[0] = failure != null ? failure.toString() : "HTTP " + response.statusCode();
-                    }
-                  }
+                  firstError.compareAndSet(
+                      null, failure != null ? failure.toString() : "HTTP " + response.statusCode());
                 }
               });
     }
@@ -121,7 +119,7 @@ final class Sender {
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    return new Sent(ok.get(), errors.get() + inFlight.get(), skipped, elapsed, firstError[0]);
+    return new Sent(ok.get(), errors.get() + inFlight.get(), skipped, elapsed, firstError.get());
   }
 
   private static ThreadFactory daemon() {

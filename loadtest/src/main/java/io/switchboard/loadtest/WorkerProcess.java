@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
  * A forked {@link Worker}: the coordinator's handle on it. Each process stays below the 20,000 open
@@ -158,6 +159,6 @@ final class WorkerProcess implements AutoCloseable {
     long startNanos;
     long lastOpenNanos;
     String failure;
-    final org.HdrHistogram.Histogram latency = new org.HdrHistogram.Histogram(60_000_000L, 3);
+    final Histogram latency = new Histogram(60_000_000L, 3);
   }
 }

@@ -338,6 +338,28 @@ public final class Switchboard implements Messaging, AutoCloseable {
         });
   }
 
+  /**
+   * The outcome of {@code ask}, as a plain {@link CompletableFuture} completed on the thread that
+   * answers. Pekko's asks return Scala's {@code CompletionStage}, which runs every continuation
+   * ({@code thenApply}, {@code handle}, ...) as a task on the common pool; with fewer than three cores
+   * that pool has one worker and the JDK starts <em>a new thread per task</em> instead (38k threads a
+   * minute at 1,500 sends/s on two cores). Our continuations are cheap; they run where the answer
+   * arrives.
+   */
+  static <T> CompletableFuture<T> onCompletingThread(CompletionStage<T> ask) {
+    CompletableFuture<T> plain = new CompletableFuture<>();
+    ask.whenCompleteAsync(
+        (value, error) -> {
+          if (error != null) {
+            plain.completeExceptionally(error);
+          } else {
+            plain.complete(value);
+          }
+        },
+        Runnable::run);
+    return plain;
+  }
+
   private EntityRef<UserPresence.Command> entity(String userId) {
     return sharding.entityRefFor(UserPresence.TYPE_KEY, userId);
   }
@@ -363,11 +385,12 @@ public final class Switchboard implements Messaging, AutoCloseable {
   @Override
   public CompletionStage<Integer> send(String userId, Object message) {
     OutboundMessage outbound = OutboundMessage.of(message);
-    return entity(requireValidUserId(userId))
-        .ask(
-            (ActorRef<UserPresence.Delivered> replyTo) ->
-                new UserPresence.SendToUser(outbound, replyTo),
-            askTimeout())
+    return onCompletingThread(
+            entity(requireValidUserId(userId))
+                .ask(
+                    (ActorRef<UserPresence.Delivered> replyTo) ->
+                        new UserPresence.SendToUser(outbound, replyTo),
+                    askTimeout()))
         .thenApply(UserPresence.Delivered::connections);
   }
 
@@ -400,11 +423,12 @@ public final class Switchboard implements Messaging, AutoCloseable {
 
   /** The user's open connections, oldest first. */
   public CompletionStage<Presence> presence(String userId) {
-    return entity(requireValidUserId(userId))
-        .ask(
-            (ActorRef<UserPresence.Snapshot> replyTo) ->
-                new UserPresence.GetPresence(replyTo),
-            askTimeout())
+    return onCompletingThread(
+            entity(requireValidUserId(userId))
+                .ask(
+                    (ActorRef<UserPresence.Snapshot> replyTo) ->
+                        new UserPresence.GetPresence(replyTo),
+                    askTimeout()))
         .thenApply(
             snapshot ->
                 new Presence(
@@ -418,11 +442,12 @@ public final class Switchboard implements Messaging, AutoCloseable {
 
   /** Closes every connection of the user with 4000 and {@code reason}; completes with how many. */
   public CompletionStage<Integer> closeConnections(String userId, String reason) {
-    return entity(requireValidUserId(userId))
-        .ask(
-            (ActorRef<UserPresence.Closed> replyTo) ->
-                new UserPresence.CloseConnections(CloseCodes.CLOSED_BY_APP, reason, replyTo),
-            askTimeout())
+    return onCompletingThread(
+            entity(requireValidUserId(userId))
+                .ask(
+                    (ActorRef<UserPresence.Closed> replyTo) ->
+                        new UserPresence.CloseConnections(CloseCodes.CLOSED_BY_APP, reason, replyTo),
+                    askTimeout()))
         .thenApply(UserPresence.Closed::connections);
   }
 
@@ -479,18 +504,20 @@ public final class Switchboard implements Messaging, AutoCloseable {
   public CompletionStage<NodeStats> nodeStats() {
     Duration timeout = Duration.ofSeconds(2);
     CompletionStage<Receptionist.Listing> listing =
-        AskPattern.ask(
-            system.receptionist(),
-            replyTo -> Receptionist.find(NodeStatsReporter.KEY, replyTo),
-            timeout,
-            system.scheduler());
+        onCompletingThread(
+            AskPattern.ask(
+                system.receptionist(),
+                replyTo -> Receptionist.find(NodeStatsReporter.KEY, replyTo),
+                timeout,
+                system.scheduler()));
     return listing.thenCompose(
         found -> {
           List<CompletableFuture<NodeStats.Node>> answers = new ArrayList<>();
           for (ActorRef<NodeStatsReporter.Get> reporter : found.getServiceInstances(NodeStatsReporter.KEY)) {
             answers.add(
-                AskPattern.<NodeStatsReporter.Get, NodeStatsReporter.Stats>ask(
-                        reporter, NodeStatsReporter.Get::new, timeout, system.scheduler())
+                onCompletingThread(
+                        AskPattern.<NodeStatsReporter.Get, NodeStatsReporter.Stats>ask(
+                            reporter, NodeStatsReporter.Get::new, timeout, system.scheduler()))
                     .thenApply(NodeStatsReporter.Stats::node)
                     .exceptionally(e -> null)
                     .toCompletableFuture());

@@ -183,7 +183,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
       }
       api =
           apiServer
-              .bind(new ApiRoutes(this, new ApiKeys(apiKeys), settings.api(), system).route())
+              .bindFlow(new ApiRoutes(this, new ApiKeys(apiKeys), settings.api(), system).flow())
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

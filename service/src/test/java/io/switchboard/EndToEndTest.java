@@ -313,6 +313,57 @@ class EndToEndTest {
     device.close();
   }
 
+  /**
+   * The API answers the hot path (a send to one user with a known body length) without its routing
+   * tree; a send it cannot shortcut (a chunked body, an escaped id) goes through the routes. Both must
+   * answer and deliver alike, and a bad key is refused either way.
+   */
+  @Test
+  void aSendIsAnsweredAlikeWhetherOrNotItTakesTheShortcut() throws Exception {
+    WsClient device = cluster.connect(node, "dave");
+    awaitOnline("dave", 1);
+    byte[] body = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
+    List<HttpRequest.BodyPublisher> bodies =
+        List.of(
+            HttpRequest.BodyPublishers.ofByteArray(body),
+            // no length: sent chunked, so the body is read by the routes
+            HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofByteArray(body)));
+    List<String> paths = List.of("/v1/users/dave/messages", "/v1/users/d%61ve/messages");
+    List<String> answers = new ArrayList<>();
+    for (String path : paths) {
+      for (HttpRequest.BodyPublisher publisher : bodies) {
+        HttpResponse<String> answer = apiPost(path, "Bearer " + TestCluster.API_KEY, publisher);
+        assertEquals(200, answer.statusCode(), path + ": " + answer.body());
+        answers.add(answer.body());
+        assertEquals(JSON.readTree(body), JSON.readTree(device.nextText()));
+      }
+    }
+    assertEquals(1, answers.stream().distinct().count(), answers.toString());
+    assertEquals(1, JSON.readTree(answers.get(0)).get("delivered").asInt());
+
+    HttpRequest.BodyPublisher again = HttpRequest.BodyPublishers.ofByteArray(body);
+    assertEquals(403, apiPost(paths.get(0), "Bearer wrong", again).statusCode());
+    assertEquals(403, apiPost(paths.get(0), "Basic " + TestCluster.API_KEY, again).statusCode());
+    assertEquals(200, apiPost(paths.get(0), "bearer " + TestCluster.API_KEY, again).statusCode());
+    assertEquals(JSON.readTree(body), JSON.readTree(device.nextText()));
+    assertEquals(0, device.pending());
+    device.close();
+  }
+
+  private static HttpResponse<String> apiPost(
+      String path, String authorization, HttpRequest.BodyPublisher body) throws Exception {
+    return cluster
+        .http()
+        .send(
+            HttpRequest.newBuilder(cluster.apiUri(node, path))
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30))
+                .POST(body)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
   void badApiInputGets4xxWithAJsonError() {
     assertEquals("invalid_json", cluster.post(node, "/v1/users/x/messages", "application/json",

@@ -37,6 +37,8 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -57,7 +59,9 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +83,9 @@ public final class ApiRoutes extends AllDirectives {
           RawHeader.create("X-Content-Type-Options", "nosniff"),
           RawHeader.create("Referrer-Policy", "no-referrer"),
           RawHeader.create("Cache-Control", "no-cache"));
+
+  private static final String SEND_PREFIX = "/v1/users/";
+  private static final String SEND_SUFFIX = "/messages";
 
   private final Switchboard switchboard;
   private final ApiKeys keys;
@@ -105,6 +112,66 @@ public final class ApiRoutes extends AllDirectives {
                         pathPrefix("console", this::console),
                         path("metrics", () -> authorized(() -> get(this::metrics))),
                         pathPrefix("v1", () -> authorized(this::v1)))));
+  }
+
+  /**
+   * The API as the server's per-connection flow: {@link #route()} with two shortcuts for its hot path,
+   * the send to one user. A body that arrives after its headers (as the JDK's HttpClient sends it) is
+   * read inside the connection's own stream, not by a stream materialized per request (an actor each);
+   * and a well-formed send with a valid key is answered without the routing tree. Everything else,
+   * every error included, is answered by the routes.
+   */
+  public Flow<HttpRequest, HttpResponse, NotUsed> flow() {
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routes =
+        route().handler(system);
+    return Flow.<HttpRequest>create()
+        .flatMapConcat(this::withBodyRead)
+        .mapAsync(
+            1,
+            request -> {
+              CompletionStage<HttpResponse> sent = sendShortcut(request);
+              return sent != null ? sent : routes.apply(request);
+            });
+  }
+
+  /** The request with a strict entity, when its length is known and within the body limit. */
+  private Source<HttpRequest, NotUsed> withBodyRead(HttpRequest request) {
+    HttpEntity entity = request.entity();
+    if (entity instanceof HttpEntity.Strict
+        || entity.getContentLengthOption().orElse(Long.MAX_VALUE) > settings.maxBodySize()) {
+      return Source.single(request);
+    }
+    return entity
+        .getDataBytes()
+        .fold(ByteString.emptyByteString(), ByteString::concat)
+        .map(body -> (HttpRequest) request.withEntity(HttpEntities.create(entity.getContentType(), body)))
+        .mapMaterializedValue(unused -> NotUsed.getInstance());
+  }
+
+  /**
+   * {@code POST /v1/users/{id}/messages} with a read body, a valid key and a user id written without
+   * escapes: what the routes would answer, without matching them. Null for anything else.
+   */
+  private CompletionStage<HttpResponse> sendShortcut(HttpRequest request) {
+    if (!request.method().equals(HttpMethods.POST)
+        || !(request.entity() instanceof HttpEntity.Strict body)
+        || body.getData().size() > settings.maxBodySize()) {
+      return null;
+    }
+    String path = request.getUri().path();
+    if (path.length() <= SEND_PREFIX.length() + SEND_SUFFIX.length()
+        || !path.startsWith(SEND_PREFIX)
+        || !path.endsWith(SEND_SUFFIX)) {
+      return null;
+    }
+    String userId = path.substring(SEND_PREFIX.length(), path.length() - SEND_SUFFIX.length());
+    if (userId.indexOf('/') >= 0
+        || userId.indexOf('%') >= 0
+        || Limits.userIdProblem(userId).isPresent()
+        || !request.getHeader("Authorization").map(h -> acceptsKey(h.value())).orElse(false)) {
+      return null;
+    }
+    return send(userId, body);
   }
 
   /** Prometheus text format: this node's counters and gauges, and the JVM's. */
@@ -191,41 +258,46 @@ public final class ApiRoutes extends AllDirectives {
                 WWWAuthenticate.create(HttpChallenge.create("Bearer", "switchboard")),
                 () -> error(StatusCodes.UNAUTHORIZED, "missing API key", "unauthorized"));
           }
-          String value = header.get();
-          if (!value.regionMatches(true, 0, "Bearer ", 0, 7)
-              || !keys.accepts(value.substring(7).trim())) {
+          if (!acceptsKey(header.get())) {
             return error(StatusCodes.FORBIDDEN, "invalid API key", "forbidden");
           }
           return inner.get();
         });
   }
 
+  /** {@code Authorization: Bearer KEY} with a key this node accepts. */
+  private boolean acceptsKey(String authorization) {
+    return authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        && keys.accepts(authorization.substring(7).trim());
+  }
+
   // --- sends ---------------------------------------------------------------------------------
 
   private Route sendToUser(String userId) {
-    return body(
-        entity -> {
-          MediaType media = entity.getContentType().mediaType();
-          OutboundMessage message;
-          if (media.equals(MediaTypes.APPLICATION_JSON)) {
-            Optional<JsonNode> value = parseJson(entity);
-            if (value.isEmpty()) {
-              return error(StatusCodes.BAD_REQUEST, "body is not valid JSON", "invalid_json");
-            }
-            message = OutboundMessage.json(value.get());
-          } else if (media.equals(MediaTypes.TEXT_PLAIN)) {
-            message = OutboundMessage.text(entity.getData().utf8String());
-          } else if (media.equals(MediaTypes.APPLICATION_OCTET_STREAM)) {
-            message = OutboundMessage.binary(entity.getData().toArray());
-          } else {
-            return error(
-                StatusCodes.BAD_REQUEST,
-                "Content-Type must be application/json, text/plain or application/octet-stream",
-                "unsupported_content_type");
-          }
-          return answer(
-              switchboard.send(userId, message), delivered -> new Delivery(userId, delivered));
-        });
+    return body(entity -> completeWithFuture(send(userId, entity)));
+  }
+
+  /** The answer to a send of {@code entity} (JSON, text or binary by its type) to {@code userId}. */
+  private CompletionStage<HttpResponse> send(String userId, HttpEntity.Strict entity) {
+    MediaType media = entity.getContentType().mediaType();
+    OutboundMessage message;
+    if (media.equals(MediaTypes.APPLICATION_JSON)) {
+      Optional<JsonNode> value = parseJson(entity);
+      if (value.isEmpty()) {
+        return errorNow(StatusCodes.BAD_REQUEST, "body is not valid JSON", "invalid_json");
+      }
+      message = OutboundMessage.json(value.get());
+    } else if (media.equals(MediaTypes.TEXT_PLAIN)) {
+      message = OutboundMessage.text(entity.getData().utf8String());
+    } else if (media.equals(MediaTypes.APPLICATION_OCTET_STREAM)) {
+      message = OutboundMessage.binary(entity.getData().toArray());
+    } else {
+      return errorNow(
+          StatusCodes.BAD_REQUEST,
+          "Content-Type must be application/json, text/plain or application/octet-stream",
+          "unsupported_content_type");
+    }
+    return answered(switchboard.send(userId, message), delivered -> new Delivery(userId, delivered));
   }
 
   private Route sendMany() {
@@ -400,18 +472,27 @@ public final class ApiRoutes extends AllDirectives {
 
   /** Completes with {@code view} of the answer, or 503 when the cluster did not answer in time. */
   private <T> Route answer(CompletionStage<T> stage, Function<T, Object> view) {
-    return onComplete(
-        stage,
-        result -> {
-          if (result.isSuccess()) {
-            return json(StatusCodes.OK, view.apply(result.get()));
+    return completeWithFuture(answered(stage, view));
+  }
+
+  private static <T> CompletionStage<HttpResponse> answered(
+      CompletionStage<T> stage, Function<T, Object> view) {
+    return stage.handle(
+        (value, failure) -> {
+          if (failure == null) {
+            return response(StatusCodes.OK, view.apply(value));
           }
-          log.warn("API request failed: {}", result.failed().get().toString());
-          return error(
+          log.warn("API request failed: {}", failure.toString());
+          return response(
               StatusCodes.SERVICE_UNAVAILABLE,
-              "the cluster did not answer in time; the operation may or may not have happened",
-              "unavailable");
+              new ApiError(
+                  "the cluster did not answer in time; the operation may or may not have happened",
+                  "unavailable"));
         });
+  }
+
+  private static CompletionStage<HttpResponse> errorNow(StatusCode status, String message, String code) {
+    return CompletableFuture.completedFuture(response(status, new ApiError(message, code)));
   }
 
   private Route json(StatusCode status, Object body) {

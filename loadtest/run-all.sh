@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Reruns every benchmark scenario against Switchboard and the Socket.IO peer, writes loadtest/results/
 # (one JSON file per scenario and server) and redraws the plots. BENCHMARKS.md quotes these files.
-# Root needed only to install redis-server (the Socket.IO cluster's adapter) when it is missing.
+# Root needed only to install redis-server (the Socket.IO cluster's adapter) and haproxy (TLS ended in
+# front of the servers) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v redis-server >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-fi
+for tool in redis-server haproxy; do
+  if ! command -v "$tool" >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null
+  fi
+done
 # A connect storm of 10k clients from one process overflows a 2,048-entry SYN queue; the dropped ones
 # retry after 1, 3, 7, 15 s and the storm then measures the kernel, not the servers.
 sysctl -q -w net.ipv4.tcp_max_syn_backlog=16384 2>/dev/null || echo "(could not raise tcp_max_syn_backlog)"
@@ -15,11 +18,14 @@ mvn -B -q -DskipTests package
 run() { java -jar loadtest/target/loadtest.jar "$@"; }
 run capacity                                  # 1: idle connections, 5k steps to 19k, one node
 run capacity --tls --steps 5000,10000         # 1: the same with TLS in the server process
+run capacity --tls-proxy --steps 5000,10000   # 1: the same with TLS ended by HAProxy in front
+run capacity --server switchboard --server-jvm "-Xmx2g" --label g1 # 1: Switchboard on G1
 # Throughput and latency on the JVM's default collector (G1): the serial one's young pauses dominate p99.
-run throughput --server-jvm "-Xmx2g"          # 2: highest rate held at p99 <= 50 ms, nothing lost
-run latency --server-jvm "-Xmx2g"             # 3: p50/p99/p99.9 at half Socket.IO's highest rate
+# Three turns each, servers alternating; the median is the result (this machine is shared and noisy).
+run throughput --repeat 3 --server-jvm "-Xmx2g" # 2: highest rate held at p99 <= 50 ms, nothing lost
+run latency --repeat 3 --server-jvm "-Xmx2g"  # 3: p50/p99/p99.9 at half Socket.IO's highest rate
 run storm                                     # 4: 10k clients at once
 run slow-readers                              # clients that never read: memory over time
-run cluster --server-jvm "-Xmx2g"             # 5: throughput on 3 nodes, sends via another node
+run cluster --repeat 3 --server-jvm "-Xmx2g"  # 5: throughput on 3 nodes, sends via another node
 run capacity --nodes 3 --steps 19000,38000,57000 # 1: ~57k on a 3-node cluster
 run plot

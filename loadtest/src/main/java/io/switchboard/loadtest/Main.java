@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +15,8 @@ import java.util.Map;
  * The load generator's command line (see {@code loadtest/README.md}):
  *
  * <pre>
- * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both] [--tls]
+ * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both]
+ *     [--tls | --tls-proxy] [--label NAME] [--repeat N]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
  *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
@@ -35,8 +37,12 @@ public final class Main {
     String scenario = args[0];
     Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
     Path root = Path.of(options.getOrDefault("root", ".")).toAbsolutePath().normalize();
-    boolean tls = options.containsKey("tls");
-    Servers.Options servers = Servers.Options.defaults(root, tls);
+    boolean tlsProxy = options.containsKey("tls-proxy");
+    boolean tls = options.containsKey("tls") || tlsProxy;
+    Servers.Options servers = Servers.Options.defaults(root, tls, tlsProxy);
+    if (options.containsKey("label")) {
+      servers = servers.withLabel(options.get("label"));
+    }
     if (options.containsKey("server-jvm")) {
       // e.g. --server-jvm "-Xmx2g -XX:+UseG1GC" to compare collectors, or to add a flight recording
       servers = servers.withServerJvm(List.of(options.get("server-jvm").trim().split("\\s+")));
@@ -54,30 +60,69 @@ public final class Main {
           case "both" -> List.of(Protocol.SOCKETIO, Protocol.SWITCHBOARD);
           default -> List.of(Protocol.parse(options.get("server")));
         };
-    for (Protocol kind : kinds) {
-      Map<String, Object> result =
-          switch (scenario) {
-            case "capacity" -> scenarios.capacity(kind, integer(options, "nodes", 1),
-                ints(options.getOrDefault("steps", "5000,10000,15000,19000")),
-                integer(options, "connect-rate", 2000));
-            case "throughput", "cluster" -> scenarios.throughput(scenario, kind,
-                integer(options, "nodes", scenario.equals("cluster") ? 3 : 1),
-                integer(options, "users", 1000),
-                doubles(options.getOrDefault("rates", "250,500,750,1000,1500,2000,3000,4000,6000,8000")),
-                Double.parseDouble(options.getOrDefault("seconds", "10")));
-            case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
-                integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
-                Double.parseDouble(options.getOrDefault("seconds", "30")));
-            case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000));
-            case "slow-readers" -> scenarios.slowReaders(kind, integer(options, "clients", 1000),
-                Double.parseDouble(options.getOrDefault("rates", "500")),
-                integer(options, "message-bytes", 16_384),
-                Double.parseDouble(options.getOrDefault("seconds", "60")));
-            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
-          };
-      scenarios.write(result);
+    int repeat = integer(options, "repeat", 1);
+    Map<Protocol, List<Map<String, Object>>> runs = new LinkedHashMap<>();
+    // With --repeat the servers take turns (A B A B ...), so a slow minute of this shared machine
+    // does not fall on one server only; each run is kept, and the median one is the result.
+    for (int r = 1; r <= repeat; r++) {
+      for (Protocol kind : kinds) {
+        Map<String, Object> result = run(scenario, kind, scenarios, options, servers);
+        runs.computeIfAbsent(kind, k -> new ArrayList<>()).add(result);
+        scenarios.write(result, repeat > 1 ? "run" + r : "");
+      }
+    }
+    if (repeat > 1) {
+      for (List<Map<String, Object>> results : runs.values()) {
+        scenarios.write(median(scenario, results), "");
+      }
     }
     System.exit(0);
+  }
+
+  private static Map<String, Object> run(String scenario, Protocol kind, Scenarios scenarios,
+      Map<String, String> options, Servers.Options servers) throws Exception {
+    return switch (scenario) {
+      case "capacity" -> scenarios.capacity(kind, integer(options, "nodes", 1),
+          ints(options.getOrDefault("steps", "5000,10000,15000,19000")),
+          integer(options, "connect-rate", 2000));
+      case "throughput", "cluster" -> scenarios.throughput(scenario, kind,
+          integer(options, "nodes", scenario.equals("cluster") ? 3 : 1),
+          integer(options, "users", 1000),
+          doubles(options.getOrDefault("rates", "500,1000,1500,2000,2500,3000,3500,4000,5000,6000,8000")),
+          Double.parseDouble(options.getOrDefault("seconds", "10")));
+      case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
+          integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
+          Double.parseDouble(options.getOrDefault("seconds", "30")));
+      case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000));
+      case "slow-readers" -> scenarios.slowReaders(kind, integer(options, "clients", 1000),
+          Double.parseDouble(options.getOrDefault("rates", "500")),
+          integer(options, "message-bytes", 16_384),
+          Double.parseDouble(options.getOrDefault("seconds", "60")));
+      default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+    };
+  }
+
+  /**
+   * The median of repeated runs by the scenario's headline (throughput, cluster: the highest rate held;
+   * latency: p99; otherwise the first run), with every run's headline listed in {@code "runs"}.
+   */
+  private static Map<String, Object> median(String scenario, List<Map<String, Object>> results) {
+    java.util.function.ToDoubleFunction<Map<String, Object>> headline =
+        switch (scenario) {
+          case "throughput", "cluster" -> r -> ((Number) r.get("highestHeldRate")).doubleValue();
+          case "latency" -> r -> ((Number) steps(r).get(0).get("p99ms")).doubleValue();
+          default -> r -> 0;
+        };
+    List<Map<String, Object>> sorted = new ArrayList<>(results);
+    sorted.sort(java.util.Comparator.comparingDouble(headline));
+    Map<String, Object> median = new LinkedHashMap<>(sorted.get((sorted.size() - 1) / 2));
+    median.put("runs", results.stream().map(headline::applyAsDouble).toList());
+    return median;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> steps(Map<String, Object> result) {
+    return (List<Map<String, Object>>) result.get("steps");
   }
 
   /**
@@ -103,7 +148,7 @@ public final class Main {
         throw new IllegalArgumentException("unexpected argument " + args[i]);
       }
       String name = args[i].substring(2);
-      if (name.equals("tls")) {
+      if (name.equals("tls") || name.equals("tls-proxy")) {
         options.put(name, "true");
       } else if (i + 1 < args.length) {
         options.put(name, args[++i]);

@@ -14,7 +14,7 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The benchmark scenarios, each run against one kind of server and written to
- * {@code results/<scenario>-<server>[-tls].json}. Progress goes to stdout every second.
+ * {@code results/<scenario>-<server>[-tls|-tlsproxy][-label].json}. Progress goes to stdout every second.
  */
 final class Scenarios {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -42,6 +42,7 @@ final class Scenarios {
       Thread.sleep(3000);
       long heap0 = servers.liveHeap();
       long rss0 = servers.rss();
+      long proxy0 = servers.proxyRss();
       int opened = 0;
       for (int step : steps) {
         int adding = step - opened;
@@ -66,6 +67,13 @@ final class Scenarios {
         row.put("rssPerConnection", (rss - rss0) / step);
         row.put("heapPerConnection", (heap - heap0) / step);
         row.put("connectsPerSecond", adding / rampSeconds);
+        if (servers.proxied()) {
+          long proxy = servers.proxyRss();
+          row.put("proxyRssBytes", proxy);
+          row.put("proxyRssPerConnection", (proxy - proxy0) / step);
+          System.out.printf("%s capacity: HAProxy RSS %,d KB (%.1f KB/conn)%n",
+              kind.label(), proxy / 1024, (proxy - proxy0) / 1024.0 / step);
+        }
         rows.add(row);
         System.out.printf(
             "%s capacity: %,d open, RSS %,d KB (%.1f KB/conn), heap %,d KB (%.1f KB/conn), %.0f conn/s%n",
@@ -74,7 +82,7 @@ final class Scenarios {
       }
       String name = nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes";
       Map<String, Object> result = header(name, kind, nodes);
-      result.put("baseline", Map.of("rssBytes", rss0, "heapBytes", heap0));
+      result.put("baseline", Map.of("rssBytes", rss0, "heapBytes", heap0, "proxyRssBytes", proxy0));
       result.put("steps", rows);
       return result;
     } finally {
@@ -274,17 +282,21 @@ final class Scenarios {
     result.put("scenario", scenario);
     result.put("server", kind.label());
     result.put("nodes", nodes);
-    result.put("tls", options.tls());
+    result.put("tls", options.tlsProxy() ? "haproxy" : options.tls() ? "in-process" : "off");
     result.put("serverJvm", kind == Protocol.SWITCHBOARD ? options.serverJvm() : List.of("--expose-gc"));
     result.put("cores", Runtime.getRuntime().availableProcessors());
     result.put("java", System.getProperty("java.version"));
     return result;
   }
 
-  void write(Map<String, Object> result) throws IOException {
+  /** Writes {@code result} to its file; {@code run} (e.g. "run2") is added to the name when not empty. */
+  void write(Map<String, Object> result, String run) throws IOException {
     Files.createDirectories(options.results());
     String name =
-        result.get("scenario") + "-" + result.get("server") + (options.tls() ? "-tls" : "") + ".json";
+        result.get("scenario") + "-" + result.get("server")
+            + (options.tlsProxy() ? "-tlsproxy" : options.tls() ? "-tls" : "")
+            + (options.label().isEmpty() ? "" : "-" + options.label())
+            + (run.isEmpty() ? "" : "-" + run) + ".json";
     Path file = options.results().resolve(name);
     JSON.writeValue(file.toFile(), result);
     System.out.println("wrote " + file);

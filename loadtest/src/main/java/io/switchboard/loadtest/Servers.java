@@ -35,6 +35,10 @@ final class Servers implements AutoCloseable {
   private final Protocol kind;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Process> others = new ArrayList<>();
+  /** HAProxy processes ending TLS, when the run asks for it. */
+  private final List<Process> proxies = new ArrayList<>();
+  static final int PROXIES_PER_NODE = 2;
+  private static final int PROXY_MAXCONN = 9_900;
   private final Path logs;
 
   private Servers(Protocol kind, Path logs) {
@@ -58,6 +62,9 @@ final class Servers implements AutoCloseable {
       for (Node node : servers.nodes) {
         servers.awaitReady(node);
       }
+      if (options.tlsProxy()) {
+        servers.startProxies(options);
+      }
       return servers;
     } catch (Exception e) {
       servers.close();
@@ -76,8 +83,8 @@ final class Servers implements AutoCloseable {
       int wss = freePort();
       int api = freePort();
       Map<String, String> env = new HashMap<>();
-      env.put("TLS", options.tls() ? "on" : "off");
-      if (options.tls()) {
+      env.put("TLS", options.serverTls() ? "on" : "off");
+      if (options.serverTls()) {
         env.put("TLS_CERT_FILE", options.tlsDir().resolve("cert.pem").toString());
         env.put("TLS_KEY_FILE", options.tlsDir().resolve("key.pem").toString());
       }
@@ -95,7 +102,7 @@ final class Servers implements AutoCloseable {
       command.addAll(List.of("-jar", options.switchboardJar().toString()));
       Process process = start(command, env, "switchboard-" + (i + 1));
       nodes.add(new Node(process,
-          URI.create((options.tls() ? "wss" : "ws") + "://127.0.0.1:" + wss + "/socket"),
+          URI.create((options.serverTls() ? "wss" : "ws") + "://127.0.0.1:" + wss + "/socket"),
           URI.create("http://127.0.0.1:" + api)));
     }
   }
@@ -118,7 +125,7 @@ final class Servers implements AutoCloseable {
       env.put("API_PORT", Integer.toString(api));
       env.put("JWT_SECRET", SECRET);
       env.put("API_KEY", API_KEY);
-      if (options.tls()) {
+      if (options.serverTls()) {
         env.put("TLS_CERT", options.tlsDir().resolve("cert.pem").toString());
         env.put("TLS_KEY", options.tlsDir().resolve("key.pem").toString());
       }
@@ -129,8 +136,66 @@ final class Servers implements AutoCloseable {
           start(List.of("node", "--expose-gc", options.peer().resolve("server.js").toString()), env,
               "socketio-" + (i + 1));
       nodes.add(new Node(process,
-          URI.create((options.tls() ? "wss" : "ws") + "://127.0.0.1:" + ws),
+          URI.create((options.serverTls() ? "wss" : "ws") + "://127.0.0.1:" + ws),
           URI.create("http://127.0.0.1:" + api)));
+    }
+  }
+
+  /**
+   * HAProxy in front of each node, ending TLS (the same certificate) and passing plain ws on. Each proxied
+   * connection costs HAProxy two sockets, so under the 20,000 open-file cap each node gets
+   * {@value #PROXIES_PER_NODE} HAProxy processes sharing its port (SO_REUSEPORT; the kernel spreads the
+   * connections).
+   */
+  private void startProxies(Options options) throws Exception {
+    Path pem = options.tlsDir().resolve("combined.pem");
+    Files.writeString(pem, Files.readString(options.tlsDir().resolve("cert.pem"))
+        + Files.readString(options.tlsDir().resolve("key.pem")));
+    for (int i = 0; i < nodes.size(); i++) {
+      Node node = nodes.get(i);
+      int port = freePort();
+      Path config = logs.resolve("haproxy-" + (i + 1) + ".cfg");
+      Files.writeString(config, String.join("\n",
+          "global",
+          "  maxconn " + PROXY_MAXCONN,
+          "  tune.ssl.default-dh-param 2048",
+          "defaults",
+          "  mode http",
+          "  timeout connect 5s",
+          "  timeout client 120s",
+          "  timeout server 120s",
+          "  timeout tunnel 1h",
+          "frontend wss",
+          "  bind 127.0.0.1:" + port + " ssl crt " + pem,
+          "  maxconn " + PROXY_MAXCONN,
+          "  default_backend node",
+          "backend node",
+          "  server node 127.0.0.1:" + node.socket().getPort() + " maxconn " + PROXY_MAXCONN,
+          ""));
+      for (int p = 0; p < PROXIES_PER_NODE; p++) {
+        Process proxy = start(List.of("haproxy", "-db", "-f", config.toString()), Map.of(),
+            "haproxy-" + (i + 1) + "-" + (p + 1));
+        proxies.add(proxy);
+      }
+      nodes.set(i, new Node(node.process(),
+          URI.create("wss://127.0.0.1:" + port + node.socket().getRawPath()), node.api()));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (Node node : nodes) {
+      while (!listening(node.socket().getPort())) {
+        if (System.nanoTime() > deadline || proxies.stream().anyMatch(p -> !p.isAlive())) {
+          throw new IOException("HAProxy did not start: see " + logs);
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  private static boolean listening(int port) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -173,14 +238,32 @@ final class Servers implements AutoCloseable {
   long rss() throws IOException {
     long total = 0;
     for (Node node : nodes) {
-      Path status = Path.of("/proc", Long.toString(node.process().pid()), "status");
-      for (String line : Files.readAllLines(status)) {
-        if (line.startsWith("VmRSS:")) {
-          total += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
+      total += rss(node.process());
     }
     return total;
+  }
+
+  /** Resident memory of the TLS proxies, in bytes (0 without). */
+  long proxyRss() throws IOException {
+    long total = 0;
+    for (Process proxy : proxies) {
+      total += rss(proxy);
+    }
+    return total;
+  }
+
+  boolean proxied() {
+    return !proxies.isEmpty();
+  }
+
+  private static long rss(Process process) throws IOException {
+    Path status = Path.of("/proc", Long.toString(process.pid()), "status");
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return 0;
   }
 
   /** Live heap of every node after a full GC, in bytes (JVM: jcmd GC.run then /metrics; Node: /stats). */
@@ -274,6 +357,7 @@ final class Servers implements AutoCloseable {
       node.process().destroy();
     }
     others.forEach(Process::destroy);
+    proxies.forEach(Process::destroy);
     for (Node node : nodes) {
       try {
         if (!node.process().waitFor(20, TimeUnit.SECONDS)) {
@@ -284,6 +368,7 @@ final class Servers implements AutoCloseable {
       }
     }
     others.forEach(Process::destroyForcibly);
+    proxies.forEach(Process::destroyForcibly);
   }
 
   static int freePort() throws IOException {
@@ -296,21 +381,43 @@ final class Servers implements AutoCloseable {
     return ProcessHandle.current().info().command().orElse("java");
   }
 
-  /** Where things are and how servers run. */
+  /**
+   * Where things are and how servers run. {@code tls}: clients use wss; {@code tlsProxy}: the servers
+   * speak plain ws and HAProxy ends TLS in front of each node. {@code label} is added to the results'
+   * file names (e.g. a run with another collector).
+   */
   record Options(
-      Path switchboardJar, Path peer, Path results, boolean tls, Path tlsDir, List<String> serverJvm) {
-    static Options defaults(Path root, boolean tls) {
+      Path switchboardJar,
+      Path peer,
+      Path results,
+      boolean tls,
+      boolean tlsProxy,
+      Path tlsDir,
+      List<String> serverJvm,
+      String label) {
+    static Options defaults(Path root, boolean tls, boolean tlsProxy) {
       return new Options(
           root.resolve("service/target/switchboard.jar"),
           root.resolve("loadtest/peers/socketio"),
           root.resolve("loadtest/results"),
-          tls,
+          tls || tlsProxy,
+          tlsProxy,
           root.resolve("loadtest/target/tls"),
-          List.of("-Xmx2g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20"));
+          List.of("-Xmx2g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20"),
+          "");
+    }
+
+    /** TLS inside the server processes. */
+    boolean serverTls() {
+      return tls && !tlsProxy;
     }
 
     Options withServerJvm(List<String> flags) {
-      return new Options(switchboardJar, peer, results, tls, tlsDir, flags);
+      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, flags, label);
+    }
+
+    Options withLabel(String name) {
+      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, serverJvm, name);
     }
   }
 }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The load generator's smoke run, to keep it working (the full runs are not in CI): against both
  * Switchboard (the jar this build made) and the Socket.IO peer, 100 users with two devices each get
- * sends at two rates, and 200 clients storm in. It checks counts, never speed: every message accepted
+ * sends at two rates, 200 clients storm in, and 200 connect through HAProxy ending TLS. It checks
+ * counts, never speed: every message accepted
  * by the API reaches both devices exactly once, and the results files are written.
  */
 class LoadSmokeIT {
@@ -34,8 +35,10 @@ class LoadSmokeIT {
         ROOT.resolve("loadtest/peers/socketio"),
         ROOT.resolve("loadtest/target/smoke-results"),
         false,
+        false,
         ROOT.resolve("loadtest/target/tls"),
-        List.of("-Xmx512m")));
+        List.of("-Xmx512m"),
+        ""));
   }
 
   @Test
@@ -43,7 +46,7 @@ class LoadSmokeIT {
     for (Protocol kind : Protocol.values()) {
       Map<String, Object> result =
           scenarios.throughput("throughput", kind, 1, 100, new double[] {50, 100}, 5);
-      scenarios.write(result);
+      scenarios.write(result, "");
       @SuppressWarnings("unchecked")
       List<Map<String, Object>> steps = (List<Map<String, Object>>) result.get("steps");
       assertTrue(!steps.isEmpty(), kind + " ran a step");
@@ -65,6 +68,30 @@ class LoadSmokeIT {
       Map<String, Object> result = scenarios.storm(kind, 200);
       assertEquals(0, result.get("failed"), kind + ": " + result);
       assertTrue((double) result.get("allOnlineSeconds") > 0, kind + ": " + result);
+    }
+  }
+
+  @Test
+  void tlsEndedByHaproxyCarriesTheClientsOfBothServers() throws Exception {
+    Path tls = ROOT.resolve("loadtest/target/tls");
+    Certificates.ensure(tls);
+    Scenarios proxied = new Scenarios(new Servers.Options(
+        ROOT.resolve("service/target/switchboard.jar"),
+        ROOT.resolve("loadtest/peers/socketio"),
+        ROOT.resolve("loadtest/target/smoke-results"),
+        true,
+        true,
+        tls,
+        List.of("-Xmx512m"),
+        ""));
+    for (Protocol kind : Protocol.values()) {
+      Map<String, Object> result = proxied.capacity(kind, 1, new int[] {200}, 500);
+      assertEquals("haproxy", result.get("tls"), kind + ": " + result);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> step = ((List<Map<String, Object>>) result.get("steps")).get(0);
+      assertEquals(200, step.get("connections"), kind + ": " + step);
+      assertEquals(0, step.get("failed"), kind + ": " + step);
+      assertTrue((long) step.get("proxyRssBytes") > 0, kind + " HAProxy's memory read: " + step);
     }
   }
 }

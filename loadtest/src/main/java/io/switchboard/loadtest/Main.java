@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * <pre>
  * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both]
- *     [--tls | --tls-proxy] [--label NAME] [--repeat N]
+ *     [--tls | --tls-proxy] [--label NAME] [--repeat N] [--warmup SECONDS[@RATE]]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
  *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
@@ -54,7 +54,8 @@ public final class Main {
     if (tls) {
       Certificates.ensure(servers.tlsDir());
     }
-    Scenarios scenarios = new Scenarios(servers);
+    Scenarios scenarios = new Scenarios(servers,
+        options.containsKey("warmup") ? Scenarios.Warmup.parse(options.get("warmup")) : Scenarios.WARMUP);
     List<Protocol> kinds =
         switch (options.getOrDefault("server", "both")) {
           case "both" -> List.of(Protocol.SOCKETIO, Protocol.SWITCHBOARD);

@@ -20,12 +20,31 @@ final class Scenarios {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** A rate step is held when p99 stays at or under this and nothing is lost or refused. */
   static final double P99_LIMIT_MS = 50;
-  static final double WARMUP_SECONDS = 15;
+  /** The default warm-up: 15 s at the first rate. */
+  static final Warmup WARMUP = new Warmup(15, 0);
 
   private final Servers.Options options;
+  private final Warmup warmup;
 
   Scenarios(Servers.Options options) {
+    this(options, WARMUP);
+  }
+
+  Scenarios(Servers.Options options, Warmup warmup) {
     this.options = options;
+    this.warmup = warmup;
+  }
+
+  /**
+   * Sends before the measured steps, checked but not timed, so that the JIT has compiled the send path;
+   * {@code rate} 0 means the first measured rate.
+   */
+  record Warmup(double seconds, double rate) {
+    /** {@code "SECONDS"} or {@code "SECONDS@RATE"}, as {@code --warmup} takes it. */
+    static Warmup parse(String spec) {
+      String[] parts = spec.split("@");
+      return new Warmup(Double.parseDouble(parts[0]), parts.length > 1 ? Double.parseDouble(parts[1]) : 0);
+    }
   }
 
   // --- 1. capacity -------------------------------------------------------------------------------
@@ -110,11 +129,12 @@ final class Scenarios {
       awaitOpen(kind.label() + " " + name, workers, users * 2, 300);
       awaitOnline(servers, users);
       Sender sender = new Sender(servers.apis(), Servers.API_KEY, users, 2000);
-      // Warm-up (JIT, connection pools) at the first rate; its messages are checked, not timed.
-      Sender.Sent warmup = sender.run(rates[0], WARMUP_SECONDS, nodes > 1 ? 1 : 0);
-      awaitDistinct(workers, 2 * warmup.ok(), 10);
+      // Warm-up (JIT, connection pools); its messages are checked, not timed.
+      Sender.Sent warmupSent = sender.run(
+          warmup.rate() > 0 ? warmup.rate() : rates[0], warmup.seconds(), nodes > 1 ? 1 : 0);
+      awaitDistinct(workers, 2 * warmupSent.ok(), 10);
       WorkerProcess.Report warm = WorkerProcess.reportAll(workers);
-      long warmupLost = 2 * warmup.ok() - warm.distinct;
+      long warmupLost = 2 * warmupSent.ok() - warm.distinct;
       long distinctBefore = warm.distinct;
       long duplicatesBefore = warm.duplicates;
       for (double rate : rates) {
@@ -168,6 +188,8 @@ final class Scenarios {
       result.put("users", users);
       result.put("devicesPerUser", 2);
       result.put("stepSeconds", seconds);
+      result.put("warmupSeconds", warmup.seconds());
+      result.put("warmupRate", warmup.rate() > 0 ? warmup.rate() : rates[0]);
       result.put("warmupLost", warmupLost);
       result.put("warmupDuplicates", warm.duplicates);
       result.put("highestHeldRate", highest);

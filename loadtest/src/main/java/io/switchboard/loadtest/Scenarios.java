@@ -188,6 +188,7 @@ final class Scenarios {
       result.put("users", users);
       result.put("devicesPerUser", 2);
       result.put("stepSeconds", seconds);
+      result.put("apiConnectionsPerNode", Sender.CONNECTIONS_PER_NODE);
       result.put("warmupSeconds", warmup.seconds());
       result.put("warmupRate", warmup.rate() > 0 ? warmup.rate() : rates[0]);
       result.put("warmupLost", warmupLost);

@@ -57,16 +57,26 @@ final class Plot {
         latency.add(series(label + " p50", shade, true, result.path("steps"), "sentPerSecond", "p50ms", 1));
         latency.add(series(label + " p99", shade, false, result.path("steps"), "sentPerSecond", "p99ms", 1));
       }
-      for (String suffix : List.of("", "-tls")) {
+      for (String suffix : List.of("", "-tls", "-tlsproxy")) {
         JsonNode result = read(results.resolve("capacity-" + server + suffix + ".json"));
-        if (result != null) {
-          Series rss = series(server + (suffix.isEmpty() ? " plain" : " TLS"), color, !suffix.isEmpty(),
-              result.path("steps"), "connections", "rssBytes", 1.0 / (1024 * 1024));
-          // The empty server first, so that the slope (memory per connection) shows.
-          double empty = result.path("baseline").path("rssBytes").asDouble() / (1024 * 1024);
-          rss.points().add(0, new double[] {0, empty});
-          memory.add(rss);
+        if (result == null) {
+          continue;
         }
+        // With HAProxy in front, its memory counts too: the server's and the proxy's RSS added.
+        boolean proxied = suffix.equals("-tlsproxy");
+        String label = server + switch (suffix) {
+          case "" -> " plain";
+          case "-tls" -> " TLS";
+          default -> " + HAProxy TLS";
+        };
+        List<double[]> points = new ArrayList<>();
+        // The empty server first, so that the slope (memory per connection) shows.
+        JsonNode baseline = result.path("baseline");
+        points.add(new double[] {0, (baseline.path("rssBytes").asDouble()
+            + (proxied ? baseline.path("proxyRssBytes").asDouble() : 0)) * mib});
+        result.path("steps").forEach(step -> points.add(new double[] {step.path("connections").asDouble(),
+            (step.path("rssBytes").asDouble() + (proxied ? step.path("proxyRssBytes").asDouble() : 0)) * mib}));
+        memory.add(new Series(label, proxied ? color.darker() : color, suffix.equals("-tls"), points));
       }
     }
     if (!latency.isEmpty()) {

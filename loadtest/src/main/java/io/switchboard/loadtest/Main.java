@@ -17,6 +17,7 @@ import java.util.Map;
  * <pre>
  * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both]
  *     [--tls | --tls-proxy] [--label NAME] [--repeat N] [--warmup SECONDS[@RATE]]
+ *     [--api-connections N]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
  *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
@@ -55,7 +56,8 @@ public final class Main {
       Certificates.ensure(servers.tlsDir());
     }
     Scenarios scenarios = new Scenarios(servers,
-        options.containsKey("warmup") ? Scenarios.Warmup.parse(options.get("warmup")) : Scenarios.WARMUP);
+        options.containsKey("warmup") ? Scenarios.Warmup.parse(options.get("warmup")) : Scenarios.WARMUP,
+        integer(options, "api-connections", Sender.CONNECTIONS_PER_NODE));
     List<Protocol> kinds =
         switch (options.getOrDefault("server", "both")) {
           case "both" -> List.of(Protocol.SOCKETIO, Protocol.SWITCHBOARD);

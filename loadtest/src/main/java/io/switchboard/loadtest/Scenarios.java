@@ -25,14 +25,17 @@ final class Scenarios {
 
   private final Servers.Options options;
   private final Warmup warmup;
+  /** Requests in flight per node at most in the throughput scenarios (0: no bound). */
+  private final int apiConnections;
 
   Scenarios(Servers.Options options) {
-    this(options, WARMUP);
+    this(options, WARMUP, Sender.CONNECTIONS_PER_NODE);
   }
 
-  Scenarios(Servers.Options options, Warmup warmup) {
+  Scenarios(Servers.Options options, Warmup warmup, int apiConnections) {
     this.options = options;
     this.warmup = warmup;
+    this.apiConnections = apiConnections;
   }
 
   /**
@@ -128,7 +131,7 @@ final class Scenarios {
       }
       awaitOpen(kind.label() + " " + name, workers, users * 2, 300);
       awaitOnline(servers, users);
-      Sender sender = new Sender(servers.apis(), Servers.API_KEY, users, 2000);
+      Sender sender = new Sender(servers.apis(), Servers.API_KEY, users, 2000, 0, apiConnections);
       // Warm-up (JIT, connection pools); its messages are checked, not timed.
       Sender.Sent warmupSent = sender.run(
           warmup.rate() > 0 ? warmup.rate() : rates[0], warmup.seconds(), nodes > 1 ? 1 : 0);
@@ -188,7 +191,7 @@ final class Scenarios {
       result.put("users", users);
       result.put("devicesPerUser", 2);
       result.put("stepSeconds", seconds);
-      result.put("apiConnectionsPerNode", Sender.CONNECTIONS_PER_NODE);
+      result.put("apiConnectionsPerNode", apiConnections);
       result.put("warmupSeconds", warmup.seconds());
       result.put("warmupRate", warmup.rate() > 0 ? warmup.rate() : rates[0]);
       result.put("warmupLost", warmupLost);

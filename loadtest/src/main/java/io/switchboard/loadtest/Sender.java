@@ -59,7 +59,7 @@ final class Sender {
     this(apis, apiKey, users, maxInFlight, size, CONNECTIONS_PER_NODE);
   }
 
-  /** As above, with at most {@code connectionsPerNode} requests in flight to one node. */
+  /** As above, with at most {@code connectionsPerNode} requests in flight to one node (0: no bound). */
   Sender(List<URI> apis, String apiKey, int users, int maxInFlight, int size, int connectionsPerNode) {
     this.connectionsPerNode = connectionsPerNode;
     this.apis = apis;
@@ -153,7 +153,7 @@ final class Sender {
 
     void submit(HttpRequest request) {
       synchronized (this) {
-        if (busy >= connectionsPerNode) {
+        if (connectionsPerNode > 0 && busy >= connectionsPerNode) {
           waiting.add(request);
           return;
         }

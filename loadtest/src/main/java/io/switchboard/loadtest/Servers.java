@@ -194,7 +194,8 @@ final class Servers implements AutoCloseable {
   }
 
   private static boolean listening(int port) {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+    try {
+      new java.net.Socket("127.0.0.1", port).close();
       return true;
     } catch (IOException e) {
       return false;

@@ -144,7 +144,7 @@ public final class ApiRoutes extends AllDirectives {
     return entity
         .getDataBytes()
         .fold(ByteString.emptyByteString(), ByteString::concat)
-        .map(body -> (HttpRequest) request.withEntity(HttpEntities.create(entity.getContentType(), body)))
+        .map(body -> request.withEntity(HttpEntities.create(entity.getContentType(), body)))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
 

@@ -133,8 +133,8 @@ final class Scenarios {
       awaitOnline(servers, users);
       Sender sender = new Sender(servers.apis(), Servers.API_KEY, users, 2000, 0, apiConnections);
       // Warm-up (JIT, connection pools); its messages are checked, not timed.
-      Sender.Sent warmupSent = sender.run(
-          warmup.rate() > 0 ? warmup.rate() : rates[0], warmup.seconds(), nodes > 1 ? 1 : 0);
+      double warmupRate = warmup.rate() > 0 ? warmup.rate() : rates[0];
+      Sender.Sent warmupSent = sender.run(warmupRate, warmup.seconds(), nodes > 1 ? 1 : 0);
       awaitDistinct(workers, 2 * warmupSent.ok(), 10);
       WorkerProcess.Report warm = WorkerProcess.reportAll(workers);
       long warmupLost = 2 * warmupSent.ok() - warm.distinct;
@@ -193,7 +193,7 @@ final class Scenarios {
       result.put("stepSeconds", seconds);
       result.put("apiConnectionsPerNode", apiConnections);
       result.put("warmupSeconds", warmup.seconds());
-      result.put("warmupRate", warmup.rate() > 0 ? warmup.rate() : rates[0]);
+      result.put("warmupRate", warmupRate);
       result.put("warmupLost", warmupLost);
       result.put("warmupDuplicates", warm.duplicates);
       result.put("highestHeldRate", highest);

@@ -48,13 +48,8 @@ final class Sender {
   /**
    * Sends to {@code users} users u0..; the users' devices are on the nodes in blocks (user i's on node
    * {@code i * nodes / users}), and a send to user i goes through the API of node
-   * {@code (that + shift) % nodes}.
+   * {@code (that + shift) % nodes}; each payload is padded to about {@code size} bytes (0: none).
    */
-  Sender(List<URI> apis, String apiKey, int users, int maxInFlight) {
-    this(apis, apiKey, users, maxInFlight, 0);
-  }
-
-  /** As above, each payload padded to about {@code size} bytes. */
   Sender(List<URI> apis, String apiKey, int users, int maxInFlight, int size) {
     this(apis, apiKey, users, maxInFlight, size, CONNECTIONS_PER_NODE);
   }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -116,6 +117,14 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private final Socket socket;
   private final RecipientRef<UserPresence.Command> presence;
   private final Duration registerRetry;
+  /**
+   * Wait before the next re-send of the registration: {@code registerRetry}, doubling while it stays
+   * unanswered, up to {@link #MAX_RETRY_BACKOFF} times it. A region that cannot place the user's shard
+   * yet buffers every re-send (seen: 100k buffered on a starved three-node cluster, 20 per connection);
+   * backing off keeps that burst small. Any sign that the entity restarted starts over at the first wait.
+   */
+  private Duration nextRetry;
+  private static final int MAX_RETRY_BACKOFF = 8;
   private final ConnectionRegistry registry;
   private final long openedAt = System.currentTimeMillis();
   private final Handling handling;
@@ -189,6 +198,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.socket = socket;
     this.presence = presence;
     this.registerRetry = registerRetry;
+    this.nextRetry = registerRetry;
     this.registry = registry;
     this.handling = handling;
     this.rate = new TokenBucket(handling.ratePerSecond(), handling.rateBurst(), System.nanoTime());
@@ -209,7 +219,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         .onMessage(FromClient.class, this::onFromClient)
         .onMessage(SocketClosed.class, closed -> Behaviors.stopped())
         .onMessage(PresenceStopped.class, this::onPresenceStopped)
-        .onMessage(RetryRegister.class, retry -> register())
+        .onMessage(RetryRegister.class, retry -> retryRegister())
         .onMessage(TokenExpired.class, expired -> {
           closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
           return Behaviors.stopped();
@@ -222,10 +232,24 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         .build();
   }
 
+  /** Registers with the user's entity, from the first wait between re-sends. */
   private Behavior<Command> register() {
+    nextRetry = registerRetry;
+    return sendRegistration();
+  }
+
+  private Behavior<Command> retryRegister() {
+    Duration longest = registerRetry.multipliedBy(MAX_RETRY_BACKOFF);
+    nextRetry = nextRetry.multipliedBy(2).compareTo(longest) > 0 ? longest : nextRetry.multipliedBy(2);
+    return sendRegistration();
+  }
+
+  private Behavior<Command> sendRegistration() {
     presence.tell(
         new UserPresence.Register(connectionId, node, openedAt, context.getSelf(), rejoin));
-    timers.startSingleTimer(RetryRegister.INSTANCE, registerRetry);
+    // Up to a quarter later, so that connections that opened together do not re-send together.
+    long jitter = ThreadLocalRandom.current().nextLong(nextRetry.toMillis() / 4 + 1);
+    timers.startSingleTimer(RetryRegister.INSTANCE, nextRetry.plusMillis(jitter));
     return this;
   }
 

@@ -1,0 +1,82 @@
+package io.switchboard.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.connection.ConnectionActorTest.RecordingSocket;
+import io.switchboard.presence.UserPresence;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A connection's unanswered registration is re-sent less and less often (on the test kit's manual
+ * clock, so no wall-clock timing): the first wait, then twice as long each time up to eight times it,
+ * each up to a quarter longer; a sign that the entity restarted starts over at the first wait.
+ */
+@ExtendWith(TestKitJUnit5Extension.class)
+class RegistrationBackoffTest {
+  @JUnit5TestKit
+  final ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(ManualTime.config()).build();
+
+  private final ManualTime clock = ManualTime.get(testKit.system());
+  private static final Duration FIRST = Duration.ofSeconds(1);
+
+  @Test
+  void unansweredRegistrationsBackOffToEightTimesTheFirstWait() {
+    TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
+    start(presence);
+    presence.expectMessageClass(UserPresence.Register.class);
+
+    clock.timePasses(Duration.ofMillis(1250)); // the first re-send is due at 1 s to 1.25 s
+    presence.expectMessageClass(UserPresence.Register.class);
+    // The second waits 2 s to 2.5 s from the first, which came at 1.25 s at the latest.
+    clock.expectNoMessageFor(Duration.ofMillis(1500), presence);
+    clock.timePasses(Duration.ofMillis(1000));
+    presence.expectMessageClass(UserPresence.Register.class);
+
+    // Then 4 s, and 8 s from then on (each plus up to a quarter): no 10 s window is without one
+    // (a window may hold two; the extra one counts for the next). Without the cap the waits would be
+    // 16 s and 32 s, and four windows would hold three.
+    for (int window = 0; window < 4; window++) {
+      clock.timePasses(Duration.ofSeconds(10));
+      presence.expectMessageClass(UserPresence.Register.class);
+    }
+  }
+
+  @Test
+  void aRestartedEntityStartsTheWaitsOver() {
+    TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
+    ActorRef<ConnectionActor.Command> connection = start(presence);
+    presence.expectMessageClass(UserPresence.Register.class);
+    for (int resend = 0; resend < 3; resend++) { // the waits grow to 4 s
+      clock.timePasses(Duration.ofSeconds(5));
+      presence.expectMessageClass(UserPresence.Register.class);
+    }
+
+    TestProbe<UserPresence.Command> entity = testKit.createTestProbe(UserPresence.Command.class);
+    connection.tell(new ConnectionActor.Registered(entity.getRef()));
+    entity.stop();
+    UserPresence.Register again = presence.expectMessageClass(UserPresence.Register.class);
+    assertTrue(again.rejoin());
+
+    clock.timePasses(Duration.ofMillis(1250)); // the first wait again, not 8 s
+    assertEquals("c1", presence.expectMessageClass(UserPresence.Register.class).connectionId());
+  }
+
+  private ActorRef<ConnectionActor.Command> start(TestProbe<UserPresence.Command> presence) {
+    return testKit.spawn(
+        ConnectionActor.create("c1", "node-a", new AuthenticatedUser("alice", Map.of()),
+            new RecordingSocket(10), presence.getRef(), FIRST, new ConnectionRegistry(),
+            ConnectionActorTest.NO_HANDLER));
+  }
+}

@@ -22,6 +22,8 @@ final class Scenarios {
   static final double P99_LIMIT_MS = 50;
   /** The default warm-up: 15 s at the first rate. */
   static final Warmup WARMUP = new Warmup(15, 0);
+  /** How long a capacity step waits for its users to come online before it stops the scenario. */
+  static final int ONLINE_LIMIT_SECONDS = 300;
 
   private final Servers.Options options;
   private final Warmup warmup;
@@ -69,6 +71,7 @@ final class Scenarios {
       for (int step : steps) {
         int adding = step - opened;
         long start = System.nanoTime();
+        long cpuBefore = servers.cpuNanos();
         for (int n = 0; n < nodes; n++) {
           int from = opened + n * adding / nodes;
           int to = opened + (n + 1) * adding / nodes;
@@ -77,6 +80,11 @@ final class Scenarios {
         }
         awaitOpen(kind.label() + " capacity " + step, workers, step, 300);
         double rampSeconds = (System.nanoTime() - start) / 1e9;
+        // Open is not enough: an idle authenticated connection is one the server counts online (its
+        // registration done), and memory is read only then.
+        int online = awaitOnline(servers, step, ONLINE_LIMIT_SECONDS);
+        double onlineSeconds = (System.nanoTime() - start) / 1e9;
+        double cpuMicrosPerConnection = (servers.cpuNanos() - cpuBefore) / 1000.0 / adding;
         opened = step;
         Thread.sleep(3000);
         long heap = servers.liveHeap();
@@ -89,6 +97,11 @@ final class Scenarios {
         row.put("rssPerConnection", (rss - rss0) / step);
         row.put("heapPerConnection", (heap - heap0) / step);
         row.put("connectsPerSecond", adding / rampSeconds);
+        row.put("online", online);
+        row.put("allOnline", online == step); // false: the memory figures count unregistered connections
+        row.put("onlinePerSecond", adding / onlineSeconds);
+        // Opening and registering each connection of the step (and the online checks' queries).
+        row.put("serverCpuMicrosPerConnection", cpuMicrosPerConnection);
         if (servers.proxied()) {
           long proxy = servers.proxyRss();
           row.put("proxyRssBytes", proxy);
@@ -97,10 +110,18 @@ final class Scenarios {
               kind.label(), proxy / 1024, (proxy - proxy0) / 1024.0 / step);
         }
         rows.add(row);
+        if (online < step) {
+          // Memory read now would count connections that are not registered: stop at this step.
+          System.out.printf("%s capacity: %,d open, only %,d online after %d s: stopping here%n",
+              kind.label(), step, online, ONLINE_LIMIT_SECONDS);
+          break;
+        }
         System.out.printf(
-            "%s capacity: %,d open, RSS %,d KB (%.1f KB/conn), heap %,d KB (%.1f KB/conn), %.0f conn/s%n",
+            "%s capacity: %,d open and online, RSS %,d KB (%.1f KB/conn), heap %,d KB (%.1f KB/conn), "
+                + "%.0f conn/s, %.0f online/s, server CPU %.0f µs/conn%n",
             kind.label(), step, rss / 1024, (rss - rss0) / 1024.0 / step, heap / 1024,
-            (heap - heap0) / 1024.0 / step, adding / rampSeconds);
+            (heap - heap0) / 1024.0 / step, adding / rampSeconds, adding / onlineSeconds,
+            cpuMicrosPerConnection);
       }
       String name = nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes";
       Map<String, Object> result = header(name, kind, nodes);
@@ -143,12 +164,18 @@ final class Scenarios {
       for (double rate : rates) {
         Progress progress = Progress.start(kind.label() + " " + name + " @" + (int) rate + "/s", workers);
         Sender.Sent sent;
+        long cpuBefore = servers.cpuNanos();
+        long cpuAfter;
         try {
           sent = sender.run(rate, seconds, nodes > 1 ? 1 : 0);
           awaitDistinct(workers, distinctBefore + 2 * sent.ok(), 10);
+          cpuAfter = servers.cpuNanos();
         } finally {
           progress.stop();
         }
+        // The servers' CPU per accepted send: less noisy than p99, and what a saturated box divides
+        // its cores by.
+        double cpuMicrosPerSend = sent.ok() == 0 ? 0 : (cpuAfter - cpuBefore) / 1000.0 / sent.ok();
         WorkerProcess.Report report = WorkerProcess.reportAll(workers);
         long got = report.distinct - distinctBefore;
         long lost = 2 * sent.ok() - got;
@@ -175,13 +202,14 @@ final class Scenarios {
         row.put("p99ms", p99);
         row.put("p999ms", latency.getValueAtPercentile(99.9) / 1000.0);
         row.put("maxms", latency.getMaxValue() / 1000.0);
+        row.put("serverCpuMicrosPerSend", cpuMicrosPerSend);
         row.put("held", held);
         rows.add(row);
         System.out.printf("%s %s @%,.0f/s: sent %,d (%.0f/s), errors %d, skipped %d, lost %d, dup %d, "
-                + "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms -> %s%n",
+                + "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, server CPU %.0f µs/send -> %s%n",
             kind.label(), name, rate, sent.ok(), sent.rate(), sent.errors(), sent.skipped(), lost,
             duplicates, latency.getValueAtPercentile(50) / 1000.0, p99,
-            latency.getValueAtPercentile(99.9) / 1000.0, held ? "held" : "NOT held");
+            latency.getValueAtPercentile(99.9) / 1000.0, cpuMicrosPerSend, held ? "held" : "NOT held");
         if (!held) {
           break;
         }
@@ -351,13 +379,33 @@ final class Scenarios {
   }
 
   private static void awaitOnline(Servers servers, int users) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    int online;
-    while ((online = servers.online(0, users)) < users) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("only " + online + " of " + users + " users online after 120 s");
+    int online = awaitOnline(servers, users, 120);
+    if (online < users) {
+      throw new IOException("only " + online + " of " + users + " users online after 120 s");
+    }
+  }
+
+  /**
+   * Waits until users {@code u0} .. {@code u<users-1>} are all online, as the server's API says. Each
+   * poll asks only about the users not seen online yet (an idle connection's user stays online), so
+   * that the polling does not load the server it measures. Returns how many are online: all of them,
+   * or fewer when {@code seconds} ran out.
+   */
+  private static int awaitOnline(Servers servers, int users, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    java.util.BitSet pending = new java.util.BitSet(users);
+    pending.set(0, users);
+    while (true) {
+      try {
+        servers.removeOnline(pending);
+      } catch (IOException e) {
+        // A loaded node may drop a query's connection; ask again (until the deadline).
+        System.out.println("  presence query failed, asking again: " + e);
       }
-      Thread.sleep(100);
+      if (pending.isEmpty() || System.nanoTime() > deadline) {
+        return users - pending.cardinality();
+      }
+      Thread.sleep(pending.cardinality() > 2000 ? 1000 : 100);
     }
   }
 

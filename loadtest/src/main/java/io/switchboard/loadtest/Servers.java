@@ -246,6 +246,35 @@ final class Servers implements AutoCloseable {
     return total;
   }
 
+  /**
+   * CPU time (user + system) used so far by everything that serves the clients: the nodes, Redis for a
+   * Socket.IO cluster and the TLS proxies, in nanoseconds. The kernel counts it in clock ticks.
+   */
+  long cpuNanos() throws IOException {
+    long ticks = 0;
+    for (Node node : nodes) {
+      ticks += cpuTicks(node.process());
+    }
+    for (Process process : others) {
+      ticks += cpuTicks(process);
+    }
+    for (Process proxy : proxies) {
+      ticks += cpuTicks(proxy);
+    }
+    return ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
+  }
+
+  /** {@code sysconf(_SC_CLK_TCK)}: 100 on every Linux this runs on. */
+  private static final long CLOCK_TICKS_PER_SECOND = 100;
+
+  private static long cpuTicks(Process process) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+    // Fields after the command name (which is in parentheses and may hold spaces): utime is the 12th
+    // of them, stime the 13th.
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
   /** Resident memory of the TLS proxies, in bytes (0 without). */
   long proxyRss() throws IOException {
     long total = 0;
@@ -326,12 +355,16 @@ final class Servers implements AutoCloseable {
   }
 
   /** Users among {@code users} (u{first}..) reported online, asked 100 at a time of node 0's API. */
-  int online(int first, int users) throws Exception {
-    int online = 0;
-    for (int from = first; from < first + users; from += 100) {
+  /**
+   * Which of the users {@code u<index>} in {@code pending} are online, as the first node's API says
+   * (100 users per request); removes them from {@code pending}.
+   */
+  void removeOnline(java.util.BitSet pending) throws Exception {
+    int[] users = pending.stream().toArray();
+    for (int from = 0; from < users.length; from += 100) {
       StringBuilder body = new StringBuilder("{\"users\":[");
-      for (int u = from; u < Math.min(first + users, from + 100); u++) {
-        body.append(u == from ? "" : ",").append("\"u").append(u).append('"');
+      for (int i = from; i < Math.min(users.length, from + 100); i++) {
+        body.append(i == from ? "" : ",").append("\"u").append(users[i]).append('"');
       }
       body.append("]}");
       HttpRequest request = HttpRequest.newBuilder(nodes.get(0).api().resolve("/v1/presence"))
@@ -342,11 +375,10 @@ final class Servers implements AutoCloseable {
       JsonNode answer = JSON.readTree(HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body());
       for (JsonNode user : answer.path("users")) {
         if (user.path("online").asBoolean()) {
-          online++;
+          pending.clear(Integer.parseInt(user.path("userId").asText().substring(1)));
         }
       }
     }
-    return online;
   }
 
   private static String get(URI uri) throws IOException, InterruptedException {

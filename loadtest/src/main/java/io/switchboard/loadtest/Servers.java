@@ -354,7 +354,6 @@ final class Servers implements AutoCloseable {
     return 0;
   }
 
-  /** Users among {@code users} (u{first}..) reported online, asked 100 at a time of node 0's API. */
   /**
    * Which of the users {@code u<index>} in {@code pending} are online, as the first node's API says
    * (100 users per request); removes them from {@code pending}.

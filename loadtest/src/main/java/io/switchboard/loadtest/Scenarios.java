@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -393,7 +394,7 @@ final class Scenarios {
    */
   private static int awaitOnline(Servers servers, int users, int seconds) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    java.util.BitSet pending = new java.util.BitSet(users);
+    BitSet pending = new BitSet(users);
     pending.set(0, users);
     while (true) {
       try {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -358,7 +359,7 @@ final class Servers implements AutoCloseable {
    * Which of the users {@code u<index>} in {@code pending} are online, as the first node's API says
    * (100 users per request); removes them from {@code pending}.
    */
-  void removeOnline(java.util.BitSet pending) throws Exception {
+  void removeOnline(BitSet pending) throws Exception {
     int[] users = pending.stream().toArray();
     for (int from = 0; from < users.length; from += 100) {
       StringBuilder body = new StringBuilder("{\"users\":[");

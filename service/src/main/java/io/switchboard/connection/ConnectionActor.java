@@ -239,8 +239,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private Behavior<Command> retryRegister() {
+    Duration doubled = nextRetry.multipliedBy(2);
     Duration longest = registerRetry.multipliedBy(MAX_RETRY_BACKOFF);
-    nextRetry = nextRetry.multipliedBy(2).compareTo(longest) > 0 ? longest : nextRetry.multipliedBy(2);
+    nextRetry = doubled.compareTo(longest) > 0 ? longest : doubled;
     return sendRegistration();
   }
 

@@ -58,7 +58,7 @@ class RegistrationBackoffTest {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
     ActorRef<ConnectionActor.Command> connection = start(presence);
     presence.expectMessageClass(UserPresence.Register.class);
-    for (int resend = 0; resend < 3; resend++) { // the waits grow to 4 s
+    for (int resend = 0; resend < 3; resend++) { // after the waits of 1, 2 and 4 s, the next is 8 s
       clock.timePasses(Duration.ofSeconds(5));
       presence.expectMessageClass(UserPresence.Register.class);
     }

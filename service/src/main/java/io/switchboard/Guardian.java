@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 
 /**
  * Wires a node: its end of the presence event fan-out ({@link PresenceEvents}, at
@@ -34,14 +35,16 @@ final class Guardian {
                   .orElse(null);
           ActorRef<PresenceEvents.Command> events =
               context.spawn(PresenceEvents.create(hub, webhooks), PresenceEvents.NAME);
+          int shards = ClusterShardingSettings.create(context.getSystem()).numberOfShards();
           UserPresence.initSharding(
               context.getSystem(),
               events,
               presence.offlineGrace(),
               presence.passivateAfter(),
               presence.maxConnectionsPerUser(),
-              new UserPresence.Records(presence.recordTimeout(), presence.recoverySettle()));
-          context.spawn(PresenceRecovery.create(), "presence-recovery");
+              new UserPresence.Records(
+                  presence.recordTimeout(), presence.recoverySettle(), shards));
+          context.spawn(PresenceRecovery.create(shards), "presence-recovery");
           started.complete(new Started(webhooks));
           return Behaviors.empty();
         });

@@ -4,6 +4,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
 import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
@@ -36,7 +37,8 @@ public final class PresenceRecovery {
   private record Scanned(String host, Replicator.GetResponse<LWWMap<String, String>> response)
       implements Command {}
 
-  public static Behavior<?> create() {
+  /** {@code shards}: the number of shards of user entities, which the records' buckets follow. */
+  public static Behavior<?> create(int shards) {
     return Behaviors.<Command>setup(
             context -> Behaviors.<Command>withTimers(timers -> {
               ClusterSharding sharding = ClusterSharding.get(context.getSystem());
@@ -64,14 +66,12 @@ public final class PresenceRecovery {
                               Scan.class,
                               scan -> {
                                 String host = scan.host();
-                                for (int i = 0; i < OnlineRecords.BUCKETS; i++) {
-                                  int bucket = i;
+                                for (Key<LWWMap<String, String>> bucket :
+                                    OnlineRecords.buckets(shards)) {
                                   replicator.askGet(
                                       replyTo ->
                                           new Replicator.Get<>(
-                                              OnlineRecords.bucket(bucket),
-                                              Replicator.readLocal(),
-                                              replyTo),
+                                              bucket, Replicator.readLocal(), replyTo),
                                       response -> new Scanned(host, response));
                                 }
                                 return Behaviors.same();

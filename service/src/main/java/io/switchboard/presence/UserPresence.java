@@ -20,12 +20,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
@@ -60,9 +62,11 @@ import org.apache.pekko.cluster.typed.Cluster;
  * its own node, and the user's connections with their nodes, rewritten as they join and leave) in
  * Distributed Data, written to a majority before the online event is emitted
  * ({@link OnlineRecords}). A new incarnation (rebalance, or its node died) reads the record with
- * majority consistency before it handles anything; finding one, it takes the user as online and waits
- * {@code recoverySettle} for the user's surviving connections to re-register (as <em>rejoins</em>):
- * if any do, nothing is announced; if none does, it emits the offline event. When a node is removed,
+ * majority consistency before it handles anything (from this node's replica once an entity of the
+ * same stay of the shard here has read the bucket so: {@link CaughtUpShards}); finding one, it takes
+ * the user as online and waits {@code recoverySettle} for the user's surviving connections to
+ * re-register (as <em>rejoins</em>): if any do, nothing is announced; if none does, it emits the
+ * offline event. When a node is removed,
  * {@link PresenceRecovery} on the survivors wakes the entity of every user recorded there, so a user
  * whose entity died together with all of their connections still gets exactly one offline. The offline
  * event's id is derived from the online event's ({@code <online id>:offline}), so an offline repeated
@@ -198,8 +202,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private record RecordWritten(Replicator.UpdateResponse<LWWMap<String, String>> response)
       implements Command {}
 
-  /** How the entity reaches the replicated online records. */
-  public record Records(Duration timeout, Duration recoverySettle) {}
+  /**
+   * How the entity reaches the replicated online records; {@code shards}: the number of shards of user
+   * entities, which the records' buckets follow ({@link OnlineRecords}).
+   */
+  public record Records(Duration timeout, Duration recoverySettle, int shards) {}
 
   private static final int STASH_CAPACITY = 10_000;
 
@@ -247,22 +254,31 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                         stash ->
                             DistributedData.<Command, LWWMap<String, String>>withReplicatorMessageAdapter(
                                 replicator -> {
+                                  Key<LWWMap<String, String>> key =
+                                      OnlineRecords.key(userId, records.shards());
+                                  // The classic Shard actor: one per stay of the shard on this node.
+                                  org.apache.pekko.actor.ActorRef shardIncarnation =
+                                      Adapter.toClassic(context).parent();
+                                  CaughtUpShards caughtUp = CaughtUpShards.get(context.getSystem());
                                   // Nothing is handled before the record is read: what an earlier
                                   // incarnation announced decides what this one may announce.
-                                  load(replicator, userId, records, false);
+                                  load(replicator, key, records,
+                                      caughtUp.isCaughtUp(key.id(), shardIncarnation));
                                   return Behaviors.receive(Command.class)
                                       .onMessage(
                                           Loaded.class,
                                           loaded -> {
-                                            if (loaded.response() instanceof Replicator.GetFailure
-                                                && !loaded.local()) {
-                                              // No majority reachable: fall back to this replica.
-                                              load(replicator, userId, records, true);
-                                              return Behaviors.same();
+                                            if (!loaded.local()) {
+                                              if (loaded.response() instanceof Replicator.GetFailure) {
+                                                // No majority reachable: fall back to this replica.
+                                                load(replicator, key, records, true);
+                                                return Behaviors.same();
+                                              }
+                                              caughtUp.caughtUp(key.id(), shardIncarnation);
                                             }
                                             return stash.unstashAll(
                                                 new UserPresence(
-                                                    context, timers, replicator, userId, shard,
+                                                    context, timers, replicator, userId, key, shard,
                                                     events, offlineGrace, passivateAfter,
                                                     maxConnections, records,
                                                     entryOf(loaded.response(), userId)));
@@ -276,15 +292,16 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                                 }))));
   }
 
+  /** Reads the record from a majority, or ({@code local}) from this node's replica. */
   private static void load(
       ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator,
-      String userId,
+      Key<LWWMap<String, String>> key,
       Records records,
       boolean local) {
     replicator.askGet(
         replyTo ->
             new Replicator.Get<>(
-                OnlineRecords.key(userId),
+                key,
                 local ? Replicator.readLocal() : new Replicator.ReadMajority(records.timeout()),
                 replyTo),
         response -> new Loaded(response, local));
@@ -301,6 +318,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   private final ActorContext<Command> context;
   private final String userId;
+  /** The bucket of this user's online record. */
+  private final Key<LWWMap<String, String>> recordKey;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorRef<PresenceEvents.Command> events;
   private final TimerScheduler<Command> timers;
@@ -345,6 +364,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator,
       String userId,
+      Key<LWWMap<String, String>> recordKey,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
@@ -362,6 +382,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     this.host = selfAddress.uniqueAddress().address().toString();
     this.offlineGrace = offlineGrace;
     this.userId = userId;
+    this.recordKey = recordKey;
     this.shard = shard;
     this.events = events;
     this.passivateAfter = passivateAfter;
@@ -702,7 +723,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     replicator.askUpdate(
         replyTo ->
             new Replicator.Update<>(
-                OnlineRecords.key(userId),
+                recordKey,
                 LWWMap.create(),
                 new Replicator.WriteMajority(records.timeout()),
                 replyTo,

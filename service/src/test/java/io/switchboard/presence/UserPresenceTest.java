@@ -51,7 +51,7 @@ class UserPresenceTest {
           .build();
 
   private static final UserPresence.Records RECORDS =
-      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300));
+      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300), 10);
   private static final Duration LONG = Duration.ofMinutes(10);
 
   private TestProbe<PresenceEvents.Command> events;
@@ -400,7 +400,7 @@ class UserPresenceTest {
   private List<String> recordedConnections() {
     TestProbe<Replicator.GetResponse<LWWMap<String, String>>> answer = testKit.createTestProbe();
     DistributedData.get(testKit.system()).replicator().tell(
-        new Replicator.Get<>(OnlineRecords.key(user), Replicator.readLocal(), answer.getRef()));
+        new Replicator.Get<>(OnlineRecords.key(user, RECORDS.shards()), Replicator.readLocal(), answer.getRef()));
     Replicator.GetResponse<LWWMap<String, String>> response = answer.receiveMessage();
     if (!(response instanceof Replicator.GetSuccess<LWWMap<String, String>> found)) {
       return List.of();

@@ -68,7 +68,7 @@ final class OnlineRecords {
   /** The bucket of {@code userId}'s record, with {@code shards} shards of user entities. */
   static Key<LWWMap<String, String>> key(String userId, int shards) {
     String shardId = new HashCodeMessageExtractor<UserPresence.Command>(shards).shardId(userId);
-    // Pekko's shard id is negative for the one hash code whose absolute value is: fold it in range.
+    // Pekko's shard id is negative for Integer.MIN_VALUE, whose absolute value is itself: fold it in.
     int shard = Math.floorMod(Integer.parseInt(shardId), shards);
     // A second hash, so that a shard's users spread over its buckets.
     int mixed = Integer.rotateLeft(userId.hashCode() * 0x9E3779B9, 16);

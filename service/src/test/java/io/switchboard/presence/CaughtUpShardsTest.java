@@ -8,6 +8,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -151,13 +152,13 @@ class CaughtUpShardsTest {
     assertTrue(done.receiveMessage() instanceof Replicator.UpdateSuccess);
   }
 
-  private java.util.Map<String, String> readMajority(Key<LWWMap<String, String>> key) {
+  private Map<String, String> readMajority(Key<LWWMap<String, String>> key) {
     TestProbe<Replicator.GetResponse<LWWMap<String, String>>> answer = reader.createTestProbe();
     DistributedData.get(reader.system()).replicator().tell(new Replicator.Get<>(
         key, new Replicator.ReadMajority(Duration.ofSeconds(3)), answer.getRef()));
     Replicator.GetResponse<LWWMap<String, String>> response = answer.receiveMessage();
     return response instanceof Replicator.GetSuccess<LWWMap<String, String>> success
         ? success.dataValue().getEntries()
-        : java.util.Map.of();
+        : Map.of();
   }
 }

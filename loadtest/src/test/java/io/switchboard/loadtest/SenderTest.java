@@ -35,14 +35,16 @@ class SenderTest {
       try {
         exchange.getRequestBody().readAllBytes();
         Thread.sleep(20); // slower than the sends arrive: they must queue in the sender
-        exchange.sendResponseHeaders(200, -1);
-        answered.incrementAndGet();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
+        // No longer active before the answer goes out: once the client has it, it may send the next
+        // request on this connection, and that one must not be counted beside this one.
         active.decrementAndGet();
-        exchange.close();
       }
+      answered.incrementAndGet();
+      exchange.sendResponseHeaders(200, -1);
+      exchange.close();
     });
     server.start();
   }

@@ -126,6 +126,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   private Duration nextRetry;
   private static final int MAX_RETRY_BACKOFF = 8;
   private final ConnectionRegistry registry;
+  /** This node's {@link NodeFanout}, named in the registration. */
+  private final ActorRef<NodeFanout.Command> fanout;
   private final long openedAt = System.currentTimeMillis();
   private final Handling handling;
   private final ArrayDeque<Request> waiting = new ArrayDeque<>();
@@ -200,6 +202,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     this.registerRetry = registerRetry;
     this.nextRetry = registerRetry;
     this.registry = registry;
+    this.fanout = NodeFanout.get(context.getSystem()).ref();
     this.handling = handling;
     this.rate = new TokenBucket(handling.ratePerSecond(), handling.rateBurst(), System.nanoTime());
     this.metrics = SwitchboardMetrics.get(context.getSystem());
@@ -247,7 +250,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private Behavior<Command> sendRegistration() {
     presence.tell(
-        new UserPresence.Register(connectionId, node, openedAt, context.getSelf(), rejoin));
+        new UserPresence.Register(connectionId, node, openedAt, context.getSelf(), fanout, rejoin));
     // Up to a quarter later, so that connections that opened together do not re-send together.
     long jitter = ThreadLocalRandom.current().nextLong(nextRetry.toMillis() / 4 + 1);
     timers.startSingleTimer(RetryRegister.INSTANCE, nextRetry.plusMillis(jitter));

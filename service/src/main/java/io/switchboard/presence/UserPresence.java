@@ -2,6 +2,7 @@ package io.switchboard.presence;
 
 import io.switchboard.CborSerializable;
 import io.switchboard.connection.ConnectionActor;
+import io.switchboard.connection.NodeFanout;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.protocol.CloseCodes;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -100,12 +102,17 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   public interface Command {}
 
-  /** A connection of this user is open ({@code rejoin}: it was registered with an earlier incarnation). */
+  /**
+   * A connection of this user is open ({@code rejoin}: it was registered with an earlier incarnation);
+   * {@code fanout}: its node's {@link NodeFanout}, through which the entity reaches it from another
+   * node (null: always directly).
+   */
   public record Register(
       String connectionId,
       String node,
       long openedAt,
       ActorRef<ConnectionActor.Command> connection,
+      ActorRef<NodeFanout.Command> fanout,
       boolean rejoin)
       implements Command, CborSerializable {}
 
@@ -211,7 +218,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private static final int STASH_CAPACITY = 10_000;
 
   private record Connection(
-      String id, String node, long openedAt, ActorRef<ConnectionActor.Command> ref) {}
+      String id,
+      String node,
+      long openedAt,
+      ActorRef<ConnectionActor.Command> ref,
+      ActorRef<NodeFanout.Command> fanout) {}
 
   /** Starts sharding of user entities on this node; their events go to this node's {@code events}. */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
@@ -487,7 +498,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       connections.put(
           register.connectionId(),
           new Connection(
-              register.connectionId(), register.node(), register.openedAt(), register.connection()));
+              register.connectionId(),
+              register.node(),
+              register.openedAt(),
+              register.connection(),
+              register.fanout()));
       context.watchWith(
           register.connection(),
           new ConnectionStopped(register.connectionId(), register.connection()));
@@ -763,13 +778,36 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   private void deliver(SendToUser send) {
-    ConnectionActor.Deliver deliver = new ConnectionActor.Deliver(send.message());
-    for (Connection connection : connections.values()) {
-      connection.ref().tell(deliver);
-    }
+    tellConnections(
+        new ConnectionActor.Deliver(send.message()),
+        refs -> new NodeFanout.Deliver(send.message(), refs));
     send.replyTo().tell(new Delivered(connections.size()));
     metrics.sends.increment();
     metrics.deliveries.increment(connections.size());
+  }
+
+  /**
+   * Tells every connection {@code command}: those on this node directly, those on another node with one
+   * {@code batch} to that node's {@link NodeFanout}. A connection is always reached the same way, so
+   * what the entity tells it arrives in order.
+   */
+  private void tellConnections(
+      ConnectionActor.Command command,
+      Function<List<ActorRef<ConnectionActor.Command>>, NodeFanout.Command> batch) {
+    Map<ActorRef<NodeFanout.Command>, List<ActorRef<ConnectionActor.Command>>> byNode = null;
+    for (Connection connection : connections.values()) {
+      if (connection.fanout() == null || connection.ref().path().address().hasLocalScope()) {
+        connection.ref().tell(command);
+      } else {
+        if (byNode == null) {
+          byNode = new LinkedHashMap<>();
+        }
+        byNode.computeIfAbsent(connection.fanout(), node -> new ArrayList<>(2)).add(connection.ref());
+      }
+    }
+    if (byNode != null) {
+      byNode.forEach((fanout, refs) -> fanout.tell(batch.apply(refs)));
+    }
   }
 
   private Behavior<Command> onGetPresence(GetPresence get) {
@@ -782,10 +820,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   }
 
   private Behavior<Command> onCloseConnections(CloseConnections close) {
-    ConnectionActor.Close command = new ConnectionActor.Close(close.code(), close.reason());
-    for (Connection connection : connections.values()) {
-      connection.ref().tell(command);
-    }
+    tellConnections(
+        new ConnectionActor.Close(close.code(), close.reason()),
+        refs -> new NodeFanout.Close(close.code(), close.reason(), refs));
     close.replyTo().tell(new Closed(connections.size()));
     return this;
   }

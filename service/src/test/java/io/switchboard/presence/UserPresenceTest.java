@@ -90,7 +90,7 @@ class UserPresenceTest {
   private static UserPresence.Register register(
       String id, TestProbe<ConnectionActor.Command> connection, boolean rejoin) {
     return new UserPresence.Register(id, "node-a", System.currentTimeMillis(), connection.getRef(),
-        rejoin);
+        null, rejoin);
   }
 
   private PresenceEvent nextEvent() {
@@ -166,7 +166,7 @@ class UserPresenceTest {
     ActorRef<UserPresence.Command> entity = entity(LONG);
     ActorRef<ConnectionActor.Command> connection =
         testKit.spawn(Behaviors.receiveMessage(m -> Behaviors.same()));
-    entity.tell(new UserPresence.Register("c1", "node-a", 0, connection, false));
+    entity.tell(new UserPresence.Register("c1", "node-a", 0, connection, null, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
 
     testKit.stop(connection);
@@ -353,10 +353,11 @@ class UserPresenceTest {
     TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
     TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
     TestProbe<ConnectionActor.Command> tablet = testKit.createTestProbe(ConnectionActor.Command.class);
-    crashed.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), false));
+    crashed.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), null, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
-    crashed.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), false));
-    crashed.tell(new UserPresence.Register("tablet", "gone-node:25520", 0, tablet.getRef(), false));
+    crashed.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), null, false));
+    crashed.tell(
+        new UserPresence.Register("tablet", "gone-node:25520", 0, tablet.getRef(), null, false));
     for (TestProbe<ConnectionActor.Command> device : List.of(phone, laptop, tablet)) {
       device.expectMessageClass(ConnectionActor.Registered.class);
     }
@@ -373,7 +374,7 @@ class UserPresenceTest {
     TestProbe<UserPresence.Delivered> reply = testKit.createTestProbe(UserPresence.Delivered.class);
     OutboundMessage message = OutboundMessage.text("after the crash");
     recovered.tell(new UserPresence.SendToUser(message, reply.getRef()));
-    recovered.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), true));
+    recovered.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), null, true));
     phone.expectMessageClass(ConnectionActor.Registered.class);
     // The new incarnation names the connections that rejoin it (the first too), for the next crash.
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(2), () -> {
@@ -384,7 +385,7 @@ class UserPresenceTest {
     // on a live node; the tablet's node is gone, so it is not waited for.
     phone.expectNoMessage(Duration.ofSeconds(3));
     reply.expectNoMessage(Duration.ZERO);
-    recovered.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), true));
+    recovered.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), null, true));
     assertEquals(new ConnectionActor.Deliver(message), phone.receiveMessage());
     laptop.expectMessageClass(ConnectionActor.Registered.class);
     assertEquals(new ConnectionActor.Deliver(message), laptop.receiveMessage());

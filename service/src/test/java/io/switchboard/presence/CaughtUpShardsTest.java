@@ -1,11 +1,10 @@
 package io.switchboard.presence;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import io.switchboard.support.TestKitCluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,15 +14,12 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
 import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,12 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class CaughtUpShardsTest {
   private static final Config NODE =
-      ConfigFactory.parseString(
+      TestKitCluster.node(
           """
-          pekko.actor.provider = cluster
-          pekko.remote.artery.canonical.hostname = 127.0.0.1
-          pekko.remote.artery.canonical.port = 0
-          pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
           pekko.cluster.distributed-data.gossip-interval = 1h
           pekko.cluster.distributed-data.delta-crdt.enabled = off
           """);
@@ -59,17 +51,7 @@ class CaughtUpShardsTest {
   void twoNodes() {
     writer = ActorTestKit.create("CaughtUp", NODE);
     reader = ActorTestKit.create("CaughtUp", NODE);
-    Cluster first = Cluster.get(writer.system());
-    first.manager().tell(Join.create(first.selfMember().address()));
-    Cluster.get(reader.system()).manager().tell(Join.create(first.selfMember().address()));
-    reader.createTestProbe().awaitAssert(Duration.ofSeconds(30), () -> {
-      for (ActorTestKit node : List.of(writer, reader)) {
-        assertEquals(2, Cluster.get(node.system()).state().members().size());
-        Cluster.get(node.system()).state().getMembers().forEach(
-            member -> assertEquals(MemberStatus.up(), member.status()));
-      }
-      return null;
-    });
+    TestKitCluster.join(List.of(writer, reader));
     // The reader's replicator counts the writer in its majority once a majority read finds a value
     // that only the writer has.
     Key<LWWMap<String, String>> probeKey = OnlineRecords.key("probe", 1);

@@ -3,20 +3,17 @@ package io.switchboard.presence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.NodeFanout;
 import io.switchboard.connection.OutboundMessage;
+import io.switchboard.support.TestKitCluster;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,12 +26,8 @@ import org.junit.jupiter.api.Test;
  */
 class NodeFanoutTest {
   private static final Config NODE =
-      ConfigFactory.parseString(
+      TestKitCluster.node(
           """
-          pekko.actor.provider = cluster
-          pekko.remote.artery.canonical.hostname = 127.0.0.1
-          pekko.remote.artery.canonical.port = 0
-          pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
           pekko.actor.serialization-bindings { "io.switchboard.CborSerializable" = jackson-cbor }
           """);
   private static final UserPresence.Records RECORDS =
@@ -50,17 +43,7 @@ class NodeFanoutTest {
   void twoNodesAndAnEntity() {
     entityNode = ActorTestKit.create("Fanout", NODE);
     devicesNode = ActorTestKit.create("Fanout", NODE);
-    Cluster first = Cluster.get(entityNode.system());
-    first.manager().tell(Join.create(first.selfMember().address()));
-    Cluster.get(devicesNode.system()).manager().tell(Join.create(first.selfMember().address()));
-    devicesNode.createTestProbe().awaitAssert(Duration.ofSeconds(30), () -> {
-      for (ActorTestKit node : List.of(entityNode, devicesNode)) {
-        assertEquals(2, Cluster.get(node.system()).state().members().size());
-        Cluster.get(node.system()).state().getMembers().forEach(
-            member -> assertEquals(MemberStatus.up(), member.status()));
-      }
-      return null;
-    });
+    TestKitCluster.join(List.of(entityNode, devicesNode));
     entity = entityNode.spawn(UserPresence.create(
         "alice",
         entityNode.createTestProbe(ClusterSharding.ShardCommand.class).getRef(),

@@ -217,6 +217,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   private static final int STASH_CAPACITY = 10_000;
 
+  /** {@code fanout}: the fan-out of the connection's node when that is another node, else null. */
   private record Connection(
       String id,
       String node,
@@ -502,7 +503,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
               register.node(),
               register.openedAt(),
               register.connection(),
-              register.fanout()));
+              register.connection().path().address().hasLocalScope() ? null : register.fanout()));
       context.watchWith(
           register.connection(),
           new ConnectionStopped(register.connectionId(), register.connection()));
@@ -796,7 +797,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       Function<List<ActorRef<ConnectionActor.Command>>, NodeFanout.Command> batch) {
     Map<ActorRef<NodeFanout.Command>, List<ActorRef<ConnectionActor.Command>>> byNode = null;
     for (Connection connection : connections.values()) {
-      if (connection.fanout() == null || connection.ref().path().address().hasLocalScope()) {
+      if (connection.fanout() == null) {
         connection.ref().tell(command);
       } else {
         if (byNode == null) {

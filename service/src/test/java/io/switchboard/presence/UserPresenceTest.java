@@ -8,6 +8,7 @@ import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.OutboundMessage;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.PresenceEvent;
+import io.switchboard.support.TestKitCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,14 +21,11 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import com.typesafe.config.ConfigFactory;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
 import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,12 +40,7 @@ class UserPresenceTest {
   @JUnit5TestKit
   final ActorTestKit testKit =
       new JUnit5TestKitBuilder()
-          .withCustomConfig(
-              ConfigFactory.parseString(
-                  "pekko.actor.provider = cluster\n"
-                      + "pekko.remote.artery.canonical.hostname = 127.0.0.1\n"
-                      + "pekko.remote.artery.canonical.port = 0\n"
-                      + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on"))
+          .withCustomConfig(TestKitCluster.node(""))
           .build();
 
   private static final UserPresence.Records RECORDS =
@@ -60,12 +53,7 @@ class UserPresenceTest {
 
   @BeforeEach
   void joinAndProbes() {
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    testKit.createTestProbe().awaitAssert(() -> {
-      assertEquals(MemberStatus.up(), cluster.selfMember().status());
-      return null;
-    });
+    TestKitCluster.join(List.of(testKit));
     user = "user-" + UUID.randomUUID();
     events = testKit.createTestProbe(PresenceEvents.Command.class);
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.CborSerializable;
+import io.switchboard.RandomIds;
 import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
 import io.switchboard.auth.TokenVerifier;
@@ -19,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
@@ -315,7 +315,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     InboundFrame frame = message.frame();
     JsonNode clientId = null;
     JsonNode control = control(frame);
-    String requestId = UUID.randomUUID().toString();
+    String requestId = RandomIds.next();
     if (!rate.tryTake(System.nanoTime())) {
       // Every frame counts, control frames too (a refresh costs a signature check).
       metrics.rateLimited.increment();

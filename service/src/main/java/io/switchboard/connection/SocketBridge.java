@@ -11,12 +11,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.RandomIds;
 import io.switchboard.protocol.CloseCodes;
 import java.time.Duration;
 import java.util.function.IntConsumer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +60,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
     if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
       socket = new NettySocket(ctx.channel(), queueLimit);
       actor =
-          opener.open(UUID.randomUUID().toString(), ctx.channel().attr(UpgradeGate.USER).get(), socket);
+          opener.open(RandomIds.next(), ctx.channel().attr(UpgradeGate.USER).get(), socket);
       early.forEach(frame -> actor.tell(new ConnectionActor.FromClient(frame)));
       early = null;
     } else if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {

@@ -1,6 +1,7 @@
 package io.switchboard.presence;
 
 import io.switchboard.CborSerializable;
+import io.switchboard.RandomIds;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.NodeFanout;
 import io.switchboard.connection.OutboundMessage;
@@ -14,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -541,7 +541,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     }
     if (!online) {
       setOnline(true);
-      onlineEventId = UUID.randomUUID().toString();
+      onlineEventId = RandomIds.next();
       // A rejoin to an incarnation that found no record: the user was announced, only the record is
       // missing; write it, announce nothing. But a rejoin after this incarnation announced offline (it
       // came too late for the recovery) starts a new online period, announced like any other.

@@ -284,9 +284,9 @@ const apiServer = http.createServer((req, res) => {
 
 // ---- start and stop -----------------------------------------------------------------------------
 
-// The same accept backlog as Switchboard's WebSocket port (Node's default is 511), so that a connect
-// storm meets the same kernel queue on both sides.
-const BACKLOG = 4096;
+// The same accept backlog as Switchboard's WebSocket port (WS_ACCEPT_BACKLOG; Node's default is 511),
+// so that a connect storm meets the same kernel queue on both sides.
+const BACKLOG = 16384;
 
 function listen(server, port) {
   return new Promise((resolve, reject) => {

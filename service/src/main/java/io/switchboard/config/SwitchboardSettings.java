@@ -60,7 +60,8 @@ public record SwitchboardSettings(
       int outgoingQueueLimit,
       int ioThreads,
       List<String> allowedOrigins,
-      int maxConnections) {}
+      int maxConnections,
+      int acceptBacklog) {}
 
   public record Tls(
       boolean enabled,
@@ -162,7 +163,8 @@ public record SwitchboardSettings(
             ws.getInt("outgoing-queue-limit"),
             ws.getInt("io-threads"),
             commaList(ws.getString("allowed-origins")),
-            ws.getInt("max-connections")),
+            ws.getInt("max-connections"),
+            ws.getInt("accept-backlog")),
         new Tls(
             tls.getBoolean("enabled"),
             tls.getString("cert-file"),

@@ -90,7 +90,7 @@ public final class WebSocketServer implements AutoCloseable {
         new ServerBootstrap()
             .group(boss, workers)
             .channel(NioServerSocketChannel.class)
-            .option(ChannelOption.SO_BACKLOG, 4096)
+            .option(ChannelOption.SO_BACKLOG, settings.acceptBacklog())
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(
                 ChannelOption.WRITE_BUFFER_WATER_MARK,

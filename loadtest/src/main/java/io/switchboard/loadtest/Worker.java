@@ -73,7 +73,8 @@ public final class Worker {
   private final AtomicLong distinct = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicLong lastOpenNanos = new AtomicLong();
-  private final long startNanos = System.nanoTime();
+  /** When the first connect went out. */
+  private volatile long startNanos = System.nanoTime();
   /** False: every client stops reading once open (a slow consumer that never reads again). */
   private volatile boolean reading = true;
   private final AtomicReference<String> failure = new AtomicReference<>();
@@ -91,7 +92,9 @@ public final class Worker {
 
   /**
    * Arguments: protocol, server URI, source address, JWT secret, first user index, users, devices per
-   * user, connects per second (0: all at once), and optionally "noread" (clients stop reading once open).
+   * user, connects per second (0: all at once), optionally "noread" (clients stop reading once open),
+   * and optionally when to start connecting, a {@code System.nanoTime()} (the same clock in every process
+   * here), so that several workers start a storm together.
    */
   public static void main(String[] args) throws Exception {
     Worker worker = new Worker(Protocol.parse(args[0]), URI.create(args[1]), args[2], args[3]);
@@ -100,8 +103,9 @@ public final class Worker {
     int devices = Integer.parseInt(args[6]);
     int perSecond = Integer.parseInt(args[7]);
     worker.reading = args.length < 9 || !args[8].equals("noread");
+    long startAt = args.length > 9 ? Long.parseLong(args[9]) : 0;
     worker.group.scheduleAtFixedRate(worker::status, 1, 1, TimeUnit.SECONDS);
-    worker.connectAll(first, users, devices, perSecond);
+    worker.connectAll(first, users, devices, perSecond, startAt);
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line; (line = commands.readLine()) != null; ) {
       if (line.equals("report")) {
@@ -114,8 +118,12 @@ public final class Worker {
     System.exit(0);
   }
 
-  /** Opens the connections, {@code perSecond} at a time each second (spread over 10 ms ticks). */
-  private void connectAll(int first, int users, int devices, int perSecond) {
+  /**
+   * Opens the connections, {@code perSecond} at a time each second (spread over 10 ms ticks), or all at
+   * once from {@code startAt} (a {@code System.nanoTime()}; 0: now).
+   */
+  private void connectAll(int first, int users, int devices, int perSecond, long startAt)
+      throws InterruptedException {
     Bootstrap bootstrap =
         new Bootstrap()
             .group(group)
@@ -125,11 +133,22 @@ public final class Worker {
             .localAddress(new InetSocketAddress(source, 0));
     int total = users * devices;
     if (perSecond <= 0) {
+      // Signed before the clock starts: a storm measures the server, not the generator signing tokens.
+      String[] tokens = new String[users];
+      for (int u = 0; u < users; u++) {
+        tokens[u] = jwt.sign("u" + (first + u));
+      }
+      long wait = startAt - System.nanoTime();
+      if (startAt != 0 && wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      startNanos = System.nanoTime();
       for (int i = 0; i < total; i++) {
-        connect(bootstrap, first + i / devices);
+        connect(bootstrap, tokens[i / devices]);
       }
       return;
     }
+    startNanos = System.nanoTime();
     int perTick = Math.max(1, perSecond / 100);
     AtomicInteger next = new AtomicInteger();
     group.scheduleAtFixedRate(
@@ -139,14 +158,13 @@ public final class Worker {
             if (i >= total) {
               return;
             }
-            connect(bootstrap, first + i / devices);
+            connect(bootstrap, jwt.sign("u" + (first + i / devices)));
           }
         },
         0, 10, TimeUnit.MILLISECONDS);
   }
 
-  private void connect(Bootstrap bootstrap, int user) {
-    String token = jwt.sign("u" + user);
+  private void connect(Bootstrap bootstrap, String token) {
     int port = uri.getPort() > 0 ? uri.getPort() : (tls != null ? 443 : 80);
     bootstrap
         .clone()

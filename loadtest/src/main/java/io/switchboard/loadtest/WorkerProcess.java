@@ -51,7 +51,18 @@ final class WorkerProcess implements AutoCloseable {
   static List<WorkerProcess> fork(
       Protocol protocol, String url, String secret, int first, int users, int devices, int perSecond,
       int sourceIndex, boolean reading) throws IOException {
-    int perWorker = Math.max(1, MAX_CONNECTIONS / devices);
+    return fork(protocol, url, secret, first, users, devices, perSecond, sourceIndex, reading,
+        MAX_CONNECTIONS, 0);
+  }
+
+  /**
+   * As above, with at most {@code maxPerWorker} connections per worker; with {@code perSecond} 0 every
+   * worker connects all of its clients at once from {@code startAt} (a {@code System.nanoTime()}).
+   */
+  static List<WorkerProcess> fork(
+      Protocol protocol, String url, String secret, int first, int users, int devices, int perSecond,
+      int sourceIndex, boolean reading, int maxPerWorker, long startAt) throws IOException {
+    int perWorker = Math.max(1, Math.min(maxPerWorker, MAX_CONNECTIONS) / devices);
     int count = (users + perWorker - 1) / perWorker;
     List<WorkerProcess> workers = new ArrayList<>();
     for (int w = 0; w < count; w++) {
@@ -64,7 +75,7 @@ final class WorkerProcess implements AutoCloseable {
                   Worker.class.getName(), protocol.label(), url,
                   "127.0.0." + (2 + (sourceIndex + w) % 250), secret,
                   Integer.toString(from), Integer.toString(n), Integer.toString(devices),
-                  Integer.toString(rate), reading ? "read" : "noread")
+                  Integer.toString(rate), reading ? "read" : "noread", Long.toString(startAt))
               .redirectError(ProcessBuilder.Redirect.INHERIT);
       workers.add(new WorkerProcess(builder.start()));
     }

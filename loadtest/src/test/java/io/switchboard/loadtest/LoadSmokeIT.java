@@ -63,10 +63,11 @@ class LoadSmokeIT {
   }
 
   @Test
-  void aStormOf200ClientsEndsWithAllOpenAndOnline() throws Exception {
+  void aStormOf200ClientsFromTwoProcessesEndsWithAllOpenAndOnline() throws Exception {
     for (Protocol kind : Protocol.values()) {
-      Map<String, Object> result = scenarios.storm(kind, 200);
+      Map<String, Object> result = scenarios.storm(kind, 200, 2);
       assertEquals(0, result.get("failed"), kind + ": " + result);
+      assertEquals(2, result.get("generatorProcesses"), kind + ": " + result);
       assertTrue((double) result.get("allOnlineSeconds") > 0, kind + ": " + result);
     }
   }

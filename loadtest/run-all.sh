@@ -10,9 +10,9 @@ for tool in redis-server haproxy; do
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null
   fi
 done
-# A connect storm of 10k clients from one process overflows a 2,048-entry SYN queue and a 4,096-entry
-# accept queue (somaxconn caps both servers' listen backlog of 16,384); the dropped ones retry after
-# 1, 3, 7, 15 s and the storm then measures the kernel, not the servers.
+# A connect storm of 10k clients at once overflows a 2,048-entry SYN queue and a 4,096-entry accept
+# queue (somaxconn caps both servers' listen backlog of 16,384); the dropped ones retry after 1, 3, 7,
+# 15 s and the storm then measures the kernel, not the servers.
 sysctl -q -w net.ipv4.tcp_max_syn_backlog=16384 2>/dev/null || echo "(could not raise tcp_max_syn_backlog)"
 sysctl -q -w net.core.somaxconn=16384 2>/dev/null || echo "(could not raise somaxconn)"
 (cd loadtest/peers/socketio && npm ci --no-audit --no-fund --silent)

@@ -18,7 +18,8 @@ import java.util.Map;
  * java -jar loadtest/target/loadtest.jar SCENARIO [--server switchboard|socketio|both]
  *     [--tls | --tls-proxy] [--label NAME] [--repeat N] [--warmup SECONDS[@RATE]]
  *     [--api-connections N]
- *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N] [--storm-workers N]
+ *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
+ *     [--storm-workers N]
  *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
  *
@@ -96,7 +97,8 @@ public final class Main {
       case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
           integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
           Double.parseDouble(options.getOrDefault("seconds", "30")));
-      case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000), integer(options, "storm-workers", 4));
+      case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000),
+          integer(options, "storm-workers", 4));
       case "slow-readers" -> scenarios.slowReaders(kind, integer(options, "clients", 1000),
           Double.parseDouble(options.getOrDefault("rates", "500")),
           integer(options, "message-bytes", 16_384),

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.AskTimeoutException;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -97,12 +99,26 @@ class RebalanceTest {
           got.forEach(id -> received.merge(id, 1, Integer::sum));
         }
       }
-      // Every send reached both devices, and delivered says so.
+      // Every accepted send reached both devices, and delivered says so. A send that got no answer was
+      // not accepted (the API answers 503): Pekko's shard region drops what it buffered for a shard whose
+      // hand-off begins ("Dropping [n] buffered messages to shard [s] during hand off"), and the ask
+      // times out. Such a send must not reach one device only, and they must stay a small part.
+      int unanswered = 0;
       for (int id = 0; id < sent[0]; id++) {
-        assertEquals(2, answers.get(id).get(30, TimeUnit.SECONDS).intValue(),
-            "send " + id + " to " + recipient.get(id) + " was handed to both devices");
-        assertEquals(2, received.getOrDefault(id, 0).intValue(), "send " + id + " reached both devices");
+        String what = "send " + id + " to " + recipient.get(id);
+        int got = received.getOrDefault(id, 0);
+        try {
+          assertEquals(2, answers.get(id).get(30, TimeUnit.SECONDS).intValue(),
+              what + " was handed to both devices");
+          assertEquals(2, got, what + " reached both devices");
+        } catch (ExecutionException e) {
+          assertTrue(e.getCause() instanceof AskTimeoutException, what + ": " + e.getCause());
+          unanswered++;
+          assertTrue(got == 0 || got == 2, what + " (not accepted) reached " + got + " of 2 devices");
+        }
       }
+      System.out.printf("rebalance: %d sends, %d not accepted (ask timed out)%n", sent[0], unanswered);
+      assertTrue(unanswered * 10 < sent[0], unanswered + " of " + sent[0] + " sends not accepted");
       assertEquals(users.size(), events.size(), "no presence event while shards moved");
     }
   }

@@ -19,7 +19,7 @@ import java.util.Map;
  *     [--tls | --tls-proxy] [--label NAME] [--repeat N] [--warmup SECONDS[@RATE]]
  *     [--api-connections N]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
- *     [--storm-workers N]
+ *     [--storm-workers N] [--storm-warmup CLIENTS]
  *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
  *
@@ -98,7 +98,7 @@ public final class Main {
           integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
           Double.parseDouble(options.getOrDefault("seconds", "30")));
       case "storm" -> scenarios.storm(kind, integer(options, "clients", 10_000),
-          integer(options, "storm-workers", 4));
+          integer(options, "storm-workers", 4), integer(options, "storm-warmup", 0));
       case "slow-readers" -> scenarios.slowReaders(kind, integer(options, "clients", 1000),
           Double.parseDouble(options.getOrDefault("rates", "500")),
           integer(options, "message-bytes", 16_384),

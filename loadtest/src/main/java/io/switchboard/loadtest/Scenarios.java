@@ -247,15 +247,33 @@ final class Scenarios {
   /**
    * {@code clients} clients (one per user) all connecting at once, from {@code workerCount} generator
    * processes that start together (one process connects only about 700 per second here: it would
-   * measure itself); time until all open, and all online.
+   * measure itself); time until all open, and all online. With {@code warmupClients} &gt; 0 a first
+   * storm of that many other users connects and closes again before, so that the measured one meets a
+   * node whose JIT has compiled the connect path (one that has run for a while, not one just started).
    */
-  Map<String, Object> storm(Protocol kind, int clients, int workerCount) throws Exception {
+  Map<String, Object> storm(Protocol kind, int clients, int workerCount, int warmupClients)
+      throws Exception {
     List<WorkerProcess> workers = new ArrayList<>();
     try (Servers servers = Servers.start(kind, 1, options)) {
+      String url = servers.nodes().get(0).socket().toString();
+      int perWorker = (clients + workerCount - 1) / workerCount;
+      if (warmupClients > 0) {
+        // Users u<clients>.. from other source addresses; closed again, they go offline meanwhile.
+        long warmAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workerCount);
+        List<WorkerProcess> warm = WorkerProcess.fork(kind, url, Servers.SECRET, clients, warmupClients,
+            1, 0, workerCount, true, perWorker, warmAt);
+        try {
+          awaitOpen(kind.label() + " storm warm-up", warm, warmupClients, 300);
+        } finally {
+          warm.forEach(WorkerProcess::close);
+        }
+        Thread.sleep(15_000);
+      }
+      long cpuBefore = servers.cpuNanos();
       // Time for every worker's JVM to start and sign its tokens before the common start.
       long startAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workerCount);
-      workers.addAll(WorkerProcess.fork(kind, servers.nodes().get(0).socket().toString(), Servers.SECRET,
-          0, clients, 1, 0, 0, true, (clients + workerCount - 1) / workerCount, startAt));
+      workers.addAll(WorkerProcess.fork(kind, url, Servers.SECRET, 0, clients, 1, 0, 0, true, perWorker,
+          startAt));
       awaitOpen(kind.label() + " storm", workers, clients, 300);
       awaitOnline(servers, clients);
       long onlineAt = System.nanoTime();
@@ -270,8 +288,14 @@ final class Scenarios {
       result.put("allOnlineSeconds", onlineSeconds);
       result.put("connectsPerSecond", clients / openSeconds);
       result.put("onlinePerSecond", clients / onlineSeconds);
-      System.out.printf("%s storm: %,d clients open in %.2f s (%.0f/s), all online after %.2f s (%.0f/s)%n",
-          kind.label(), clients, openSeconds, clients / openSeconds, onlineSeconds, clients / onlineSeconds);
+      result.put("warmupClients", warmupClients);
+      // From before the generators started until all online (the generators' idle start included).
+      result.put("serverCpuMicrosPerConnection", (servers.cpuNanos() - cpuBefore) / 1000.0 / clients);
+      System.out.printf(
+          "%s storm: %,d clients open in %.2f s (%.0f/s), all online after %.2f s (%.0f/s), %.0f µs of"
+              + " server CPU per connection%n",
+          kind.label(), clients, openSeconds, clients / openSeconds, onlineSeconds, clients / onlineSeconds,
+          result.get("serverCpuMicrosPerConnection"));
       return result;
     } finally {
       workers.forEach(WorkerProcess::close);

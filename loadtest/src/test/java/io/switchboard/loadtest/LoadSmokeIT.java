@@ -65,7 +65,7 @@ class LoadSmokeIT {
   @Test
   void aStormOf200ClientsFromTwoProcessesEndsWithAllOpenAndOnline() throws Exception {
     for (Protocol kind : Protocol.values()) {
-      Map<String, Object> result = scenarios.storm(kind, 200, 2);
+      Map<String, Object> result = scenarios.storm(kind, 200, 2, 0);
       assertEquals(0, result.get("failed"), kind + ": " + result);
       assertEquals(2, result.get("generatorProcesses"), kind + ": " + result);
       assertTrue((double) result.get("allOnlineSeconds") > 0, kind + ": " + result);

@@ -259,9 +259,8 @@ final class Scenarios {
       int perWorker = (clients + workerCount - 1) / workerCount;
       if (warmupClients > 0) {
         // Users u<clients>.. from other source addresses; closed again, they go offline meanwhile.
-        long warmAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workerCount);
         List<WorkerProcess> warm = WorkerProcess.fork(kind, url, Servers.SECRET, clients, warmupClients,
-            1, 0, workerCount, true, perWorker, warmAt);
+            1, 0, workerCount, true, perWorker, commonStart(workerCount));
         try {
           awaitOpen(kind.label() + " storm warm-up", warm, warmupClients, 300);
         } finally {
@@ -270,10 +269,8 @@ final class Scenarios {
         Thread.sleep(15_000);
       }
       long cpuBefore = servers.cpuNanos();
-      // Time for every worker's JVM to start and sign its tokens before the common start.
-      long startAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workerCount);
       workers.addAll(WorkerProcess.fork(kind, url, Servers.SECRET, 0, clients, 1, 0, 0, true, perWorker,
-          startAt));
+          commonStart(workerCount)));
       awaitOpen(kind.label() + " storm", workers, clients, 300);
       awaitOnline(servers, clients);
       long onlineAt = System.nanoTime();
@@ -300,6 +297,11 @@ final class Scenarios {
     } finally {
       workers.forEach(WorkerProcess::close);
     }
+  }
+
+  /** When {@code workers} storm workers forked now start together: time for each JVM to start and sign. */
+  private static long commonStart(int workers) {
+    return System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workers);
   }
 
   // --- slow readers (the hardening issue's "memory stays flat") ---------------------------------------

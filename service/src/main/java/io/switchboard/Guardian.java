@@ -2,6 +2,7 @@ package io.switchboard;
 
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.events.WebhookDispatcher;
+import io.switchboard.presence.OnlineRecords;
 import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceEvents;
 import io.switchboard.presence.PresenceRecovery;
@@ -10,12 +11,12 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 
 /**
  * Wires a node: its end of the presence event fan-out ({@link PresenceEvents}, at
- * {@code /user/presence-events}), the webhook dispatcher when one is configured, and sharding of the
- * {@link UserPresence} entities. Completes {@code started} once sharding runs on this node.
+ * {@code /user/presence-events}), the webhook dispatcher when one is configured, its replica of the
+ * {@link OnlineRecords}, and sharding of the {@link UserPresence} entities. Completes
+ * {@code started} once sharding runs on this node.
  */
 final class Guardian {
   private Guardian() {}
@@ -35,16 +36,16 @@ final class Guardian {
                   .orElse(null);
           ActorRef<PresenceEvents.Command> events =
               context.spawn(PresenceEvents.create(hub, webhooks), PresenceEvents.NAME);
-          int shards = ClusterShardingSettings.create(context.getSystem()).numberOfShards();
+          // The online records' replica first: other nodes write to it as soon as this one is Up.
+          OnlineRecords.get(context.getSystem());
           UserPresence.initSharding(
               context.getSystem(),
               events,
               presence.offlineGrace(),
               presence.passivateAfter(),
               presence.maxConnectionsPerUser(),
-              new UserPresence.Records(
-                  presence.recordTimeout(), presence.recoverySettle(), shards));
-          context.spawn(PresenceRecovery.create(shards), "presence-recovery");
+              new UserPresence.Records(presence.recordTimeout(), presence.recoverySettle()));
+          context.spawn(PresenceRecovery.create(), "presence-recovery");
           started.complete(new Started(webhooks));
           return Behaviors.empty();
         });

@@ -22,19 +22,12 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.ddata.Key;
-import org.apache.pekko.cluster.ddata.LWWMap;
-import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
-import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
-import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -62,10 +55,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  *
  * <p>Surviving its node: while the user is online, the entity keeps a record (the online event's id,
  * its own node, and the user's connections with their nodes, rewritten as they join and leave) in
- * Distributed Data, written to a majority before the online event is emitted
- * ({@link OnlineRecords}). A new incarnation (rebalance, or its node died) reads the record with
- * majority consistency before it handles anything (from this node's replica once an entity of the
- * same stay of the shard here has read the bucket so: {@link CaughtUpShards}); finding one, it takes
+ * the replicated {@link OnlineRecords}, written to a majority before the online event is emitted. A
+ * new incarnation (rebalance, or its node died) reads the record with majority consistency before it
+ * handles anything; finding one, it takes
  * the user as online and waits {@code recoverySettle} for the user's surviving connections to
  * re-register (as <em>rejoins</em>): if any do, nothing is announced; if none does, it emits the
  * offline event. When a node is removed,
@@ -196,24 +188,29 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     INSTANCE
   }
 
-  private record HandOffRecorded(Replicator.UpdateResponse<LWWMap<String, String>> response)
-      implements Command {}
+  /** The record was written before a hand-off (to a majority, or the write timed out). */
+  private enum HandOffRecorded implements Command {
+    INSTANCE
+  }
 
-  private record Loaded(Replicator.GetResponse<LWWMap<String, String>> response, boolean local)
-      implements Command {}
+  /** The record as a majority of the replicas have it (null: none). */
+  private record Loaded(OnlineRecords.Entry entry) implements Command {}
 
-  private record OnlineRecorded(Replicator.UpdateResponse<LWWMap<String, String>> response)
-      implements Command {}
+  /** The online record was written: the online event, if any, may go out. */
+  private enum OnlineRecorded implements Command {
+    INSTANCE
+  }
 
   /** A record write whose outcome needs no action (removal, grace start or end). */
-  private record RecordWritten(Replicator.UpdateResponse<LWWMap<String, String>> response)
-      implements Command {}
+  private enum RecordWritten implements Command {
+    INSTANCE
+  }
 
   /**
-   * How the entity reaches the replicated online records; {@code shards}: the number of shards of user
-   * entities, which the records' buckets follow ({@link OnlineRecords}).
+   * How the entity uses its {@link OnlineRecords}: how long a majority read or write may take, and how
+   * long a recovered user's connections have to rejoin.
    */
-  public record Records(Duration timeout, Duration recoverySettle, int shards) {}
+  public record Records(Duration timeout, Duration recoverySettle) {}
 
   private static final int STASH_CAPACITY = 10_000;
 
@@ -263,82 +260,40 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                 timers ->
                     Behaviors.<Command>withStash(
                         STASH_CAPACITY,
-                        stash ->
-                            DistributedData.<Command, LWWMap<String, String>>withReplicatorMessageAdapter(
-                                replicator -> {
-                                  Key<LWWMap<String, String>> key =
-                                      OnlineRecords.key(userId, records.shards());
-                                  // The classic Shard actor: one per stay of the shard on this node.
-                                  org.apache.pekko.actor.ActorRef shardIncarnation =
-                                      Adapter.toClassic(context).parent();
-                                  CaughtUpShards caughtUp = CaughtUpShards.get(context.getSystem());
-                                  // Nothing is handled before the record is read: what an earlier
-                                  // incarnation announced decides what this one may announce.
-                                  load(replicator, key, records,
-                                      caughtUp.isCaughtUp(key.id(), shardIncarnation));
-                                  return Behaviors.receive(Command.class)
-                                      .onMessage(
-                                          Loaded.class,
-                                          loaded -> {
-                                            if (!loaded.local()) {
-                                              if (loaded.response() instanceof Replicator.GetFailure) {
-                                                // No majority reachable: fall back to this replica.
-                                                load(replicator, key, records, true);
-                                                return Behaviors.same();
-                                              }
-                                              caughtUp.caughtUp(key.id(), shardIncarnation);
-                                            }
-                                            return stash.unstashAll(
-                                                new UserPresence(
-                                                    context, timers, replicator, userId, key, shard,
-                                                    events, offlineGrace, passivateAfter,
-                                                    maxConnections, records,
-                                                    entryOf(loaded.response(), userId)));
-                                          })
-                                      .onAnyMessage(
-                                          message -> {
-                                            stash.stash(message);
-                                            return Behaviors.same();
-                                          })
-                                      .build();
-                                }))));
-  }
-
-  /** Reads the record from a majority, or ({@code local}) from this node's replica. */
-  private static void load(
-      ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator,
-      Key<LWWMap<String, String>> key,
-      Records records,
-      boolean local) {
-    replicator.askGet(
-        replyTo ->
-            new Replicator.Get<>(
-                key,
-                local ? Replicator.readLocal() : new Replicator.ReadMajority(records.timeout()),
-                replyTo),
-        response -> new Loaded(response, local));
-  }
-
-  private static OnlineRecords.Entry entryOf(
-      Replicator.GetResponse<LWWMap<String, String>> response, String userId) {
-    if (response instanceof Replicator.GetSuccess<LWWMap<String, String>> success) {
-      String value = success.dataValue().getEntries().get(userId);
-      return value == null ? null : OnlineRecords.Entry.decode(value);
-    }
-    return null;
+                        stash -> {
+                          ActorRef<OnlineRecords.Command> store =
+                              OnlineRecords.get(context.getSystem()).ref();
+                          // Nothing is handled before the record is read: what an earlier
+                          // incarnation announced decides what this one may announce. (A read that
+                          // reaches no majority in time answers with this node's replica.)
+                          store.tell(new OnlineRecords.Get<Command>(
+                              userId, true, records.timeout(), context.getSelf(), Loaded::new));
+                          return Behaviors.receive(Command.class)
+                              .onMessage(
+                                  Loaded.class,
+                                  loaded -> stash.unstashAll(
+                                      new UserPresence(
+                                          context, timers, store, userId, shard, events,
+                                          offlineGrace, passivateAfter, maxConnections, records,
+                                          loaded.entry())))
+                              .onAnyMessage(
+                                  message -> {
+                                    stash.stash(message);
+                                    return Behaviors.same();
+                                  })
+                              .build();
+                        })));
   }
 
   private final ActorContext<Command> context;
   private final String userId;
-  /** The bucket of this user's online record. */
-  private final Key<LWWMap<String, String>> recordKey;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorRef<PresenceEvents.Command> events;
   private final TimerScheduler<Command> timers;
   private final Duration offlineGrace;
   private final Duration passivateAfter;
-  private final ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator;
-  private final SelfUniqueAddress selfAddress;
+  /** This node's replica of the online records. */
+  private final ActorRef<OnlineRecords.Command> store;
   private final String host;
   private final Records records;
   private final Map<String, Connection> connections = new LinkedHashMap<>();
@@ -374,9 +329,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   private UserPresence(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      ReplicatorMessageAdapter<Command, LWWMap<String, String>> replicator,
+      ActorRef<OnlineRecords.Command> store,
       String userId,
-      Key<LWWMap<String, String>> recordKey,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
       Duration offlineGrace,
@@ -388,13 +342,11 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     this.maxConnections = maxConnections;
     this.context = context;
     this.timers = timers;
-    this.replicator = replicator;
+    this.store = store;
     this.records = records;
-    this.selfAddress = DistributedData.get(context.getSystem()).selfUniqueAddress();
-    this.host = selfAddress.uniqueAddress().address().toString();
+    this.host = Cluster.get(context.getSystem()).selfMember().address().toString();
     this.offlineGrace = offlineGrace;
     this.userId = userId;
-    this.recordKey = recordKey;
     this.shard = shard;
     this.events = events;
     this.passivateAfter = passivateAfter;
@@ -516,14 +468,14 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       timers.cancel(GraceOver.INSTANCE);
       if (graceSince > 0) {
         graceSince = 0;
-        updateRecord(this::withRecord, RecordWritten::new);
+        writeRecord(RecordWritten.INSTANCE);
         added = false; // that write names it
       }
     }
     if (added && online) {
       // Keep the record's list exact (rejoins after a move too), so that an incarnation after a crash
       // waits for this connection. The user's first connection is written by record() below.
-      updateRecord(this::withRecord, RecordWritten::new);
+      writeRecord(RecordWritten.INSTANCE);
     }
     boolean allBack = false;
     if (recovering) {
@@ -607,7 +559,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     connections.remove(connectionId);
     context.unwatch(connection.ref());
     if (online && !connections.isEmpty()) {
-      updateRecord(this::withRecord, RecordWritten::new);
+      writeRecord(RecordWritten.INSTANCE);
     }
     whenNoConnections();
     return this;
@@ -627,7 +579,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       inGrace = true;
       graceSince = System.currentTimeMillis();
       timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
-      updateRecord(this::withRecord, RecordWritten::new);
+      writeRecord(RecordWritten.INSTANCE);
     }
   }
 
@@ -650,7 +602,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
       return Behaviors.stopped();
     }
     // Name the connections in the record first, so the new home knows whom to wait for.
-    updateRecord(this::withRecord, HandOffRecorded::new);
+    writeRecord(HandOffRecorded.INSTANCE);
     return this;
   }
 
@@ -703,7 +655,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     offlineAnnounced = true;
     graceSince = 0;
     emit(PresenceEvent.Kind.offline, onlineEventId + ":offline");
-    updateRecord(map -> map.remove(selfAddress, userId), RecordWritten::new);
+    store.tell(new OnlineRecords.Put<Command>(
+        userId, null, records.timeout(), context.getSelf(), RecordWritten.INSTANCE));
     context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
   }
 
@@ -713,38 +666,18 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
    */
   private void record(String announce) {
     recording = true;
-    updateRecord(this::withRecord, OnlineRecorded::new);
+    writeRecord(OnlineRecorded.INSTANCE);
     pendingAnnouncement = announce;
   }
 
-  /** {@code map} with this user's record as it is now. */
-  private LWWMap<String, String> withRecord(LWWMap<String, String> map) {
-    return map.put(
-        selfAddress,
-        userId,
-        new OnlineRecords.Entry(
-                onlineEventId,
-                host,
-                graceSince,
-                connections.values().stream()
-                    .map(c -> OnlineRecords.connection(c.id(), c.node()))
-                    .toList())
-            .encode());
-  }
-
-  /** Changes this user's online record, with majority consistency. */
-  private void updateRecord(
-      java.util.function.Function<LWWMap<String, String>, LWWMap<String, String>> change,
-      java.util.function.Function<Replicator.UpdateResponse<LWWMap<String, String>>, Command> answer) {
-    replicator.askUpdate(
-        replyTo ->
-            new Replicator.Update<>(
-                recordKey,
-                LWWMap.create(),
-                new Replicator.WriteMajority(records.timeout()),
-                replyTo,
-                change),
-        answer);
+  /** Writes this user's record as it is now (to a majority); {@code answer} comes back when it is. */
+  private void writeRecord(Command answer) {
+    OnlineRecords.Entry entry = new OnlineRecords.Entry(
+        onlineEventId,
+        host,
+        graceSince,
+        connections.values().stream().map(c -> OnlineRecords.connection(c.id(), c.node())).toList());
+    store.tell(new OnlineRecords.Put<>(userId, entry, records.timeout(), context.getSelf(), answer));
   }
 
   private Behavior<Command> onOnlineRecorded(OnlineRecorded recorded) {

@@ -31,7 +31,7 @@ class NodeFanoutTest {
           pekko.actor.serialization-bindings { "io.switchboard.CborSerializable" = jackson-cbor }
           """);
   private static final UserPresence.Records RECORDS =
-      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300), 10);
+      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300));
 
   private ActorTestKit entityNode;
   private ActorTestKit devicesNode;

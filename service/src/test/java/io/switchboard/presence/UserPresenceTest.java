@@ -12,6 +12,7 @@ import io.switchboard.support.TestKitCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -21,9 +22,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.ddata.LWWMap;
-import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,7 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 class UserPresenceTest {
-  /** A one-node cluster: the entity keeps its online record in Distributed Data. */
+  /** A one-node cluster: the entity keeps its online record in this node's OnlineRecords. */
   @JUnit5TestKit
   final ActorTestKit testKit =
       new JUnit5TestKitBuilder()
@@ -44,7 +42,7 @@ class UserPresenceTest {
           .build();
 
   private static final UserPresence.Records RECORDS =
-      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300), 10);
+      new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300));
   private static final Duration LONG = Duration.ofMinutes(10);
 
   private TestProbe<PresenceEvents.Command> events;
@@ -387,18 +385,10 @@ class UserPresenceTest {
 
   /** The connection entries of this user's online record, as the local replica has them. */
   private List<String> recordedConnections() {
-    TestProbe<Replicator.GetResponse<LWWMap<String, String>>> answer = testKit.createTestProbe();
-    DistributedData.get(testKit.system()).replicator().tell(
-        new Replicator.Get<>(OnlineRecords.key(user, RECORDS.shards()), Replicator.readLocal(), answer.getRef()));
-    Replicator.GetResponse<LWWMap<String, String>> response = answer.receiveMessage();
-    if (!(response instanceof Replicator.GetSuccess<LWWMap<String, String>> found)) {
-      return List.of();
-    }
-    List<String> entries = new ArrayList<>();
-    for (String value : found.dataValue().getEntries().values()) {
-      entries.addAll(OnlineRecords.Entry.decode(value).connections());
-    }
-    return entries;
+    TestProbe<Optional<OnlineRecords.Entry>> answer = testKit.createTestProbe();
+    OnlineRecords.get(testKit.system()).ref().tell(new OnlineRecords.Get<>(
+        user, false, Duration.ofSeconds(5), answer.getRef(), Optional::ofNullable));
+    return answer.receiveMessage().map(OnlineRecords.Entry::connections).orElse(List.of());
   }
 
   @Test

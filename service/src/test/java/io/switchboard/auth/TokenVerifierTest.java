@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -82,6 +83,49 @@ class TokenVerifierTest {
     accepted(verifier, hs(OLD, "bob"), "bob");
     assertEquals("invalid token signature",
         refused(verifier, hs("third-secret-third-secret-third-secret-0123", "eve")));
+  }
+
+  @Test
+  void theCommonHs256PathChecksTheSignatureOverHeaderAndPayloadAndThenTheClaims() throws Exception {
+    TokenVerifier verifier = new TokenVerifier(List.of(NEW, OLD), TokenVerifier.Options.none(), SKEW);
+    String[] ann = hs(NEW, "ann").split("\\.");
+    String[] eve = hs(NEW, "eve").split("\\.");
+    // Eve's claims under Ann's signature, and a signature cut short or missing (a JWS needs one).
+    assertEquals("invalid token signature", refused(verifier, ann[0] + "." + eve[1] + "." + ann[2]));
+    assertEquals("invalid token signature",
+        refused(verifier, ann[0] + "." + ann[1] + "." + ann[2].substring(0, 20)));
+    assertEquals("malformed token", refused(verifier, ann[0] + "." + ann[1] + "."));
+    // Another header (no typ) under the same signature: the header is signed too.
+    String bare = Base64.getUrlEncoder().withoutPadding().encodeToString(
+        "{\"alg\":\"HS256\"}".getBytes(StandardCharsets.UTF_8));
+    assertEquals("invalid token signature", refused(verifier, bare + "." + ann[1] + "." + ann[2]));
+    // Signed right, but the claims fail: expired, or no sub; both secrets take this path.
+    MACSigner old = new MACSigner(OLD.getBytes(StandardCharsets.UTF_8));
+    assertEquals("token expired", refused(verifier, sign(old, JWSAlgorithm.HS256, null,
+        claims("ann").expirationTime(Date.from(Instant.now().minusSeconds(60))).build())));
+    assertEquals("token has no sub claim", refused(verifier, sign(old, JWSAlgorithm.HS256, null,
+        new JWTClaimsSet.Builder().expirationTime(Date.from(Instant.now().plusSeconds(60))).build())));
+    assertEquals("malformed token", refused(verifier, "not.a-token"));
+  }
+
+  @Test
+  void hs256TokensWithAKidACritOrAnotherTypGoThroughTheFullProcessor() throws Exception {
+    TokenVerifier verifier = new TokenVerifier(List.of(NEW), TokenVerifier.Options.none(), SKEW);
+    MACSigner signer = new MACSigner(NEW.getBytes(StandardCharsets.UTF_8));
+    // The secrets have no kid, so a token naming one finds no key.
+    assertEquals("no key for this token (kid or algorithm)",
+        refused(verifier, sign(signer, JWSAlgorithm.HS256, "some-kid", claims("eve").build())));
+    SignedJWT critical = new SignedJWT(
+        new JWSHeader.Builder(JWSAlgorithm.HS256).criticalParams(java.util.Set.of("exp"))
+            .customParam("exp", 1).build(),
+        claims("eve").build());
+    critical.sign(signer);
+    refused(verifier, critical.serialize());
+    SignedJWT otherType = new SignedJWT(
+        new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType("at+jwt")).build(),
+        claims("eve").build());
+    otherType.sign(signer);
+    refused(verifier, otherType.serialize());
   }
 
   @Test

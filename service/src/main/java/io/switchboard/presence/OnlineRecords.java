@@ -254,6 +254,8 @@ public final class OnlineRecords implements Extension {
     /** Per bucket, the XOR of its items' digests. */
     private final long[] digests = new long[BUCKETS];
     private final Map<Long, Pending> pending = new HashMap<>();
+    /** The writers' addresses, one string each (a few: the nodes this replica has heard from). */
+    private final Map<String, String> writers = new HashMap<>();
     private long nextRequest;
     private long lastPurge = System.currentTimeMillis();
 
@@ -405,6 +407,11 @@ public final class OnlineRecords implements Extension {
       int bucket = bucketOf(item.userId());
       Item current = buckets.get(bucket).get(item.userId());
       if (current == null ? !expired(item, System.currentTimeMillis()) : item.newerThan(current)) {
+        String writer = writers.computeIfAbsent(item.writer(), name -> name);
+        if (writer != item.writer()) {
+          // Every entry received brings its own copy of the writer's address: keep one per writer.
+          item = new Item(item.userId(), item.version(), writer, item.value());
+        }
         buckets.get(bucket).put(item.userId(), item);
         digests[bucket] ^= item.digest() ^ (current == null ? 0 : current.digest());
       }

@@ -57,10 +57,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  * its own node, and the user's connections with their nodes, rewritten as they join and leave) in
  * the replicated {@link OnlineRecords}, written to a majority before the online event is emitted. A
  * new incarnation (rebalance, or its node died) reads the record with majority consistency before it
- * handles anything; finding one, it takes
- * the user as online and waits {@code recoverySettle} for the user's surviving connections to
- * re-register (as <em>rejoins</em>): if any do, nothing is announced; if none does, it emits the
- * offline event. When a node is removed,
+ * handles anything; finding one, it takes the user as online and waits {@code recoverySettle} for the
+ * user's surviving connections to re-register (as <em>rejoins</em>): if any do, nothing is announced;
+ * if none does, it emits the offline event. When a node is removed,
  * {@link PresenceRecovery} on the survivors wakes the entity of every user recorded there, so a user
  * whose entity died together with all of their connections still gets exactly one offline. The offline
  * event's id is derived from the online event's ({@code <online id>:offline}), so an offline repeated

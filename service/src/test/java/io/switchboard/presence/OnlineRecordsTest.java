@@ -44,6 +44,17 @@ class OnlineRecordsTest {
     return node;
   }
 
+  /** {@code size} nodes joined into a cluster, each replica counting the others. */
+  private List<ActorTestKit> cluster(int size, String gossipInterval) {
+    List<ActorTestKit> members = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      members.add(node(gossipInterval));
+    }
+    TestKitCluster.join(members);
+    awaitPeers(members);
+    return members;
+  }
+
   @AfterEach
   void stop() {
     nodes.forEach(ActorTestKit::shutdownTestKit);
@@ -51,28 +62,25 @@ class OnlineRecordsTest {
 
   @Test
   void aWriteOnOneNodeIsOnEveryReplicaAndARemovalToo() {
-    ActorTestKit a = node("1h");
-    ActorTestKit b = node("1h");
-    ActorTestKit c = node("1h");
-    TestKitCluster.join(List.of(a, b, c));
-    awaitPeers(List.of(a, b, c));
+    List<ActorTestKit> all = cluster(3, "1h");
+    ActorTestKit a = all.get(0);
+    ActorTestKit b = all.get(1);
 
     put(a, "alice", ENTRY);
-    for (ActorTestKit node : List.of(a, b, c)) {
+    for (ActorTestKit node : all) {
       awaitLocal(node, "alice", Optional.of(ENTRY));
     }
     put(b, "alice", null);
-    for (ActorTestKit node : List.of(a, b, c)) {
+    for (ActorTestKit node : all) {
       awaitLocal(node, "alice", Optional.empty());
     }
   }
 
   @Test
   void aMajorityReadFindsARecordThatOnlyAnotherReplicaHas() {
-    ActorTestKit a = node("1h");
-    ActorTestKit b = node("1h");
-    TestKitCluster.join(List.of(a, b));
-    awaitPeers(List.of(a, b));
+    List<ActorTestKit> two = cluster(2, "1h");
+    ActorTestKit a = two.get(0);
+    ActorTestKit b = two.get(1);
 
     // As if a's write to b had been lost: only a has it.
     give(a, new OnlineRecords.Item("bob", System.currentTimeMillis(), "a", ENTRY.encode()));
@@ -84,10 +92,9 @@ class OnlineRecordsTest {
 
   @Test
   void aNodeThatJoinsGetsEveryRecordAndTheUsersOnAHost() {
-    ActorTestKit a = node("1h");
-    ActorTestKit b = node("1h");
-    TestKitCluster.join(List.of(a, b));
-    awaitPeers(List.of(a, b));
+    List<ActorTestKit> two = cluster(2, "1h");
+    ActorTestKit a = two.get(0);
+    ActorTestKit b = two.get(1);
     Set<String> users = new HashSet<>();
     for (int i = 0; i < 1500; i++) {
       users.add("user-" + i);
@@ -107,10 +114,9 @@ class OnlineRecordsTest {
 
   @Test
   void gossipRepairsAWriteThatOneReplicaMissed() {
-    ActorTestKit a = node("200ms");
-    ActorTestKit b = node("200ms");
-    TestKitCluster.join(List.of(a, b));
-    awaitPeers(List.of(a, b));
+    List<ActorTestKit> two = cluster(2, "200ms");
+    ActorTestKit a = two.get(0);
+    ActorTestKit b = two.get(1);
 
     give(a, new OnlineRecords.Item("carol", System.currentTimeMillis(), "a", ENTRY.encode()));
     awaitLocal(b, "carol", Optional.of(ENTRY));
@@ -133,10 +139,9 @@ class OnlineRecordsTest {
 
   @Test
   void anEntityStartingOnAnotherNodeRecoversTheUserFromARecordOnlyTheOldNodeHas() {
-    ActorTestKit a = node("1h");
-    ActorTestKit b = node("1h");
-    TestKitCluster.join(List.of(a, b));
-    awaitPeers(List.of(a, b));
+    List<ActorTestKit> two = cluster(2, "1h");
+    ActorTestKit a = two.get(0);
+    ActorTestKit b = two.get(1);
     give(a, new OnlineRecords.Item("erin", System.currentTimeMillis(), "a", ENTRY.encode()));
 
     TestProbe<PresenceEvents.Command> events = b.createTestProbe(PresenceEvents.Command.class);

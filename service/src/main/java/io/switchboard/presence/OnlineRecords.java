@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -204,7 +205,10 @@ public final class OnlineRecords implements Extension {
       new ExtensionId<>() {
         @Override
         public OnlineRecords createExtension(ActorSystem<?> system) {
-          return new OnlineRecords(system.systemActorOf(Replica.create(), NAME, Props.empty()));
+          // Restarted on a failure: the new replica pulls every entry from each member again.
+          Behavior<Command> replica =
+              Behaviors.supervise(Replica.create()).onFailure(SupervisorStrategy.restart());
+          return new OnlineRecords(system.systemActorOf(replica, NAME, Props.empty()));
         }
       };
 
@@ -435,6 +439,11 @@ public final class OnlineRecords implements Extension {
     }
 
     private Behavior<Command> onDigests(Digests theirs) {
+      if (theirs.digests().length != BUCKETS) {
+        getContext().getLog().warn(
+            "ignoring digests of {} buckets (here: {})", theirs.digests().length, BUCKETS);
+        return this;
+      }
       List<Item> differing = new ArrayList<>();
       for (int i = 0; i < BUCKETS && differing.size() < MAX_REPAIR; i++) {
         if (theirs.digests()[i] != digests[i]) {

@@ -195,6 +195,14 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
   /** The record as a majority of the replicas have it (null: none). */
   private record Loaded(OnlineRecords.Entry entry) implements Command {}
 
+  /**
+   * The records have not answered the read in twice their timeout (they answer at the timeout at
+   * the latest, unless their replica restarted and lost the request): ask again.
+   */
+  private enum LoadAgain implements Command {
+    INSTANCE
+  }
+
   /** The online record was written: the online event, if any, may go out. */
   private enum OnlineRecorded implements Command {
     INSTANCE
@@ -265,16 +273,30 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
                           // Nothing is handled before the record is read: what an earlier
                           // incarnation announced decides what this one may announce. (A read that
                           // reaches no majority in time answers with this node's replica.)
-                          store.tell(new OnlineRecords.Get<Command>(
-                              userId, true, records.timeout(), context.getSelf(), Loaded::new));
+                          Runnable load = () -> {
+                            store.tell(new OnlineRecords.Get<Command>(
+                                userId, true, records.timeout(), context.getSelf(), Loaded::new));
+                            timers.startSingleTimer(
+                                LoadAgain.INSTANCE, records.timeout().multipliedBy(2));
+                          };
+                          load.run();
                           return Behaviors.receive(Command.class)
                               .onMessage(
                                   Loaded.class,
-                                  loaded -> stash.unstashAll(
-                                      new UserPresence(
-                                          context, timers, store, userId, shard, events,
-                                          offlineGrace, passivateAfter, maxConnections, records,
-                                          loaded.entry())))
+                                  loaded -> {
+                                    timers.cancel(LoadAgain.INSTANCE);
+                                    return stash.unstashAll(
+                                        new UserPresence(
+                                            context, timers, store, userId, shard, events,
+                                            offlineGrace, passivateAfter, maxConnections, records,
+                                            loaded.entry()));
+                                  })
+                              .onMessage(
+                                  LoadAgain.class,
+                                  again -> {
+                                    load.run();
+                                    return Behaviors.same();
+                                  })
                               .onAnyMessage(
                                   message -> {
                                     stash.stash(message);
@@ -667,6 +689,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
     recording = true;
     writeRecord(OnlineRecorded.INSTANCE);
     pendingAnnouncement = announce;
+    // The records answer at their timeout at the latest; should that answer be lost (their replica
+    // restarted), the entity goes on as after a timeout instead of waiting for ever.
+    timers.startSingleTimer(OnlineRecorded.INSTANCE, records.timeout().multipliedBy(2));
   }
 
   /** Writes this user's record as it is now (to a majority); {@code answer} comes back when it is. */
@@ -681,6 +706,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   private Behavior<Command> onOnlineRecorded(OnlineRecorded recorded) {
     // On a timeout the write still reaches the replicas it could: announce anyway, the user is online.
+    timers.cancel(OnlineRecorded.INSTANCE);
     recording = false;
     if (pendingAnnouncement != null) {
       emit(PresenceEvent.Kind.online, pendingAnnouncement);

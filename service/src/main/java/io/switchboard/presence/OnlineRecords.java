@@ -260,7 +260,8 @@ public final class OnlineRecords implements Extension {
     private final Map<Long, Pending> pending = new HashMap<>();
     /** The writers' addresses, one string each (a few: the nodes this replica has heard from). */
     private final Map<String, String> writers = new HashMap<>();
-    private long nextRequest;
+    /** Starts at random: an answer to a request made before a restart matches no new one. */
+    private long nextRequest = ThreadLocalRandom.current().nextLong();
     private long lastPurge = System.currentTimeMillis();
 
     private Replica(ActorContext<Command> context, TimerScheduler<Command> timers) {

@@ -14,7 +14,9 @@ import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
@@ -163,8 +165,11 @@ public final class TokenVerifier {
   public Result verify(String token) {
     JWTClaimsSet claims;
     try {
-      SignedJWT jwt = SignedJWT.parse(token);
-      claims = isPlainHs256(jwt.getHeader()) ? verifyHs256(jwt) : processor.process(jwt, null);
+      // Parsed as any JWT, so that the processor still names what it refuses (alg: none, a JWE).
+      JWT jwt = JWTParser.parse(token);
+      claims = jwt instanceof SignedJWT signed && isPlainHs256(signed.getHeader())
+          ? verifyHs256(signed)
+          : processor.process(jwt, null);
     } catch (ParseException e) {
       return new Rejected("malformed token");
     } catch (BadJOSEException e) {

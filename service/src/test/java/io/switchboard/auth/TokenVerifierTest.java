@@ -19,6 +19,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
@@ -106,6 +107,9 @@ class TokenVerifierTest {
     assertEquals("token has no sub claim", refused(verifier, sign(old, JWSAlgorithm.HS256, null,
         new JWTClaimsSet.Builder().expirationTime(Date.from(Instant.now().plusSeconds(60))).build())));
     assertEquals("malformed token", refused(verifier, "not.a-token"));
+    // An unsigned token is not malformed: it is named for what it is.
+    assertEquals("unsigned tokens (alg: none) are refused",
+        refused(verifier, new PlainJWT(claims("eve").build()).serialize()));
   }
 
   @Test

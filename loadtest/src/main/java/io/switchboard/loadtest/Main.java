@@ -20,7 +20,7 @@ import java.util.Map;
  *     [--api-connections N]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
  *     [--storm-workers N] [--storm-warmup CLIENTS]
- *     [--connect-rate N] [--server-jvm "FLAGS"] [--root DIR]
+ *     [--connect-rate N] [--histograms] [--server-jvm "FLAGS"] [--root DIR]
  * </pre>
  *
  * SCENARIO is capacity, throughput, latency (one rate: {@code --rates}), storm, cluster (throughput on
@@ -58,7 +58,8 @@ public final class Main {
     }
     Scenarios scenarios = new Scenarios(servers,
         options.containsKey("warmup") ? Scenarios.Warmup.parse(options.get("warmup")) : Scenarios.WARMUP,
-        integer(options, "api-connections", Sender.CONNECTIONS_PER_NODE));
+        integer(options, "api-connections", Sender.CONNECTIONS_PER_NODE),
+        options.containsKey("histograms"));
     List<Protocol> kinds =
         switch (options.getOrDefault("server", "both")) {
           case "both" -> List.of(Protocol.SOCKETIO, Protocol.SWITCHBOARD);
@@ -153,7 +154,7 @@ public final class Main {
         throw new IllegalArgumentException("unexpected argument " + args[i]);
       }
       String name = args[i].substring(2);
-      if (name.equals("tls") || name.equals("tls-proxy")) {
+      if (name.equals("tls") || name.equals("tls-proxy") || name.equals("histograms")) {
         options.put(name, "true");
       } else if (i + 1 < args.length) {
         options.put(name, args[++i]);

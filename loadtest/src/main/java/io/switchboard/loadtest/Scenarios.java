@@ -30,15 +30,18 @@ final class Scenarios {
   private final Warmup warmup;
   /** Requests in flight per node at most in the throughput scenarios (0: no bound). */
   private final int apiConnections;
+  /** Whether each capacity step also writes every node's class histogram (Switchboard only). */
+  private final boolean histograms;
 
   Scenarios(Servers.Options options) {
-    this(options, WARMUP, Sender.CONNECTIONS_PER_NODE);
+    this(options, WARMUP, Sender.CONNECTIONS_PER_NODE, false);
   }
 
-  Scenarios(Servers.Options options, Warmup warmup, int apiConnections) {
+  Scenarios(Servers.Options options, Warmup warmup, int apiConnections, boolean histograms) {
     this.options = options;
     this.warmup = warmup;
     this.apiConnections = apiConnections;
+    this.histograms = histograms;
   }
 
   /**
@@ -90,6 +93,14 @@ final class Scenarios {
         Thread.sleep(3000);
         long heap = servers.liveHeap();
         long rss = servers.rss();
+        if (histograms && kind == Protocol.SWITCHBOARD) {
+          Files.createDirectories(options.results());
+          Path file = options.results().resolve(
+              resultName(nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes", kind.label(), "")
+                  + "-histogram-" + step + ".txt");
+          servers.writeClassHistograms(file);
+          System.out.printf("%s capacity: class histograms in %s%n", kind.label(), file);
+        }
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("connections", WorkerProcess.sum(workers, "open"));
         row.put("failed", WorkerProcess.sum(workers, "failed"));
@@ -380,14 +391,18 @@ final class Scenarios {
   /** Writes {@code result} to its file; {@code run} (e.g. "run2") is added to the name when not empty. */
   void write(Map<String, Object> result, String run) throws IOException {
     Files.createDirectories(options.results());
-    String name =
-        result.get("scenario") + "-" + result.get("server")
-            + (options.tlsProxy() ? "-tlsproxy" : options.tls() ? "-tls" : "")
-            + (options.label().isEmpty() ? "" : "-" + options.label())
-            + (run.isEmpty() ? "" : "-" + run) + ".json";
-    Path file = options.results().resolve(name);
+    Path file = options.results().resolve(
+        resultName((String) result.get("scenario"), (String) result.get("server"), run) + ".json");
     JSON.writeValue(file.toFile(), result);
     System.out.println("wrote " + file);
+  }
+
+  /** A results file's name without its extension: scenario, server, TLS, label and run. */
+  private String resultName(String scenario, String server, String run) {
+    return scenario + "-" + server
+        + (options.tlsProxy() ? "-tlsproxy" : options.tls() ? "-tls" : "")
+        + (options.label().isEmpty() ? "" : "-" + options.label())
+        + (run.isEmpty() ? "" : "-" + run);
   }
 
   private static void awaitOpen(String what, List<WorkerProcess> workers, int expected, int seconds)

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -319,6 +320,23 @@ final class Servers implements AutoCloseable {
       }
     }
     return total;
+  }
+
+  /**
+   * Every node's class histogram ({@code jcmd GC.class_histogram}, after a full GC), one after another
+   * in {@code file}, each under a line naming its node: where the live heap goes.
+   */
+  void writeClassHistograms(Path file) throws Exception {
+    StringBuilder all = new StringBuilder();
+    for (int n = 0; n < nodes.size(); n++) {
+      Process jcmd = new ProcessBuilder(
+              "jcmd", Long.toString(nodes.get(n).process().pid()), "GC.class_histogram")
+          .redirectErrorStream(true).start();
+      String histogram = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      jcmd.waitFor(60, TimeUnit.SECONDS);
+      all.append("# node ").append(n + 1).append('\n').append(histogram);
+    }
+    Files.writeString(file, all);
   }
 
   /** Client sockets open on every node, as the servers count them. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.CborSerializable;
+import io.switchboard.DirectReceive;
 import io.switchboard.RandomIds;
 import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
@@ -27,6 +28,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -52,7 +54,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>The socket closing stops the actor; the actor stopping closes the socket. State is this node's
  * only: when the node dies, the connection is gone with it and the entity's watch removes it.
  */
-public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Command> {
+public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Command>
+    implements DirectReceive.Handler<ConnectionActor.Command> {
 
   public interface Command {}
 
@@ -215,24 +218,43 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Deliver.class, this::onDeliver)
-        .onMessage(Close.class, this::onClose)
-        .onMessage(Registered.class, this::onRegistered)
-        .onMessage(FromClient.class, this::onFromClient)
-        .onMessage(SocketClosed.class, closed -> Behaviors.stopped())
-        .onMessage(PresenceStopped.class, this::onPresenceStopped)
-        .onMessage(RetryRegister.class, retry -> retryRegister())
-        .onMessage(TokenExpired.class, expired -> {
-          closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
-          return Behaviors.stopped();
-        })
-        .onMessage(ConfirmRegistration.class, confirm -> register())
-        .onMessage(HandlerDone.class, this::onHandlerDone)
-        .onMessage(HandlerTimedOut.class, this::onHandlerTimedOut)
-        .onMessage(HandlerReply.class, this::onHandlerReply)
-        .onSignal(PostStop.class, this::onPostStop)
-        .build();
+    return new DirectReceive<>(this);
+  }
+
+  @Override
+  public Behavior<Command> onMessage(Command command) {
+    if (command instanceof Deliver deliver) {
+      return onDeliver(deliver);
+    } else if (command instanceof FromClient fromClient) {
+      return onFromClient(fromClient);
+    } else if (command instanceof HandlerDone done) {
+      return onHandlerDone(done);
+    } else if (command instanceof HandlerReply reply) {
+      return onHandlerReply(reply);
+    } else if (command instanceof HandlerTimedOut timedOut) {
+      return onHandlerTimedOut(timedOut);
+    } else if (command instanceof Close close) {
+      return onClose(close);
+    } else if (command instanceof Registered registered) {
+      return onRegistered(registered);
+    } else if (command == SocketClosed.INSTANCE) {
+      return Behaviors.stopped();
+    } else if (command instanceof PresenceStopped stopped) {
+      return onPresenceStopped(stopped);
+    } else if (command == RetryRegister.INSTANCE) {
+      return retryRegister();
+    } else if (command == TokenExpired.INSTANCE) {
+      closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
+      return Behaviors.stopped();
+    } else if (command instanceof ConfirmRegistration) {
+      return register();
+    }
+    return Behaviors.unhandled();
+  }
+
+  @Override
+  public Behavior<Command> onSignal(Signal signal) {
+    return signal instanceof PostStop ? onPostStop() : Behaviors.unhandled();
   }
 
   /** Registers with the user's entity, from the first wait between re-sends. */
@@ -637,7 +659,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
   }
 
-  private Behavior<Command> onPostStop(PostStop signal) {
+  private Behavior<Command> onPostStop() {
     if (presence != null) {
       presence.tell(new UserPresence.Unregister(connectionId));
     }

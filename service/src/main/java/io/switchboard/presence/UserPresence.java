@@ -1,6 +1,7 @@
 package io.switchboard.presence;
 
 import io.switchboard.CborSerializable;
+import io.switchboard.DirectReceive;
 import io.switchboard.RandomIds;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.NodeFanout;
@@ -21,6 +22,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -86,7 +88,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  *
  * <p>With no connections (and past any grace) the entity stops itself after {@code passivateAfter}.
  */
-public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
+public final class UserPresence extends AbstractBehavior<UserPresence.Command>
+    implements DirectReceive.Handler<UserPresence.Command> {
 
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "UserPresence");
@@ -411,29 +414,55 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command> {
 
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Register.class, this::onRegister)
-        .onMessage(Unregister.class, u -> remove(u.connectionId(), null))
-        .onMessage(ConnectionStopped.class, this::onConnectionStopped)
-        .onMessage(CheckTimedOut.class, t -> remove(t.connectionId(), t.connection()))
-        .onMessage(Rewatch.class, this::onRewatch)
-        .onMessage(SendToUser.class, this::onSendToUser)
-        .onMessage(GetPresence.class, this::onGetPresence)
-        .onMessage(CloseConnections.class, this::onCloseConnections)
-        .onMessage(Idle.class, this::onIdle)
-        .onMessage(GraceOver.class, this::onGraceOver)
-        .onMessage(Wake.class, wake -> this)
-        .onMessage(HandOff.class, this::onHandOff)
-        .onMessage(HandOffRecorded.class, this::onHandOffRecorded)
-        .onMessage(FlushHeld.class, this::onFlushHeld)
-        .onMessage(OnlineRecorded.class, this::onOnlineRecorded)
-        .onMessage(RecordWritten.class, removed -> this)
-        .onSignal(PostStop.class, stop -> {
-          metrics.entities.decrementAndGet();
-          setOnline(false);
-          return this;
-        })
-        .build();
+    return new DirectReceive<>(this);
+  }
+
+  @Override
+  public Behavior<Command> onMessage(Command command) {
+    if (command instanceof SendToUser send) {
+      return onSendToUser(send);
+    } else if (command instanceof Register register) {
+      return onRegister(register);
+    } else if (command instanceof Unregister unregister) {
+      return remove(unregister.connectionId(), null);
+    } else if (command instanceof OnlineRecorded recorded) {
+      return onOnlineRecorded(recorded);
+    } else if (command instanceof RecordWritten) {
+      return this;
+    } else if (command instanceof GetPresence get) {
+      return onGetPresence(get);
+    } else if (command instanceof ConnectionStopped stopped) {
+      return onConnectionStopped(stopped);
+    } else if (command instanceof CheckTimedOut timedOut) {
+      return remove(timedOut.connectionId(), timedOut.connection());
+    } else if (command instanceof Rewatch rewatch) {
+      return onRewatch(rewatch);
+    } else if (command instanceof CloseConnections close) {
+      return onCloseConnections(close);
+    } else if (command instanceof Idle idle) {
+      return onIdle(idle);
+    } else if (command instanceof GraceOver over) {
+      return onGraceOver(over);
+    } else if (command instanceof Wake) {
+      return this;
+    } else if (command instanceof HandOff handOff) {
+      return onHandOff(handOff);
+    } else if (command instanceof HandOffRecorded recorded) {
+      return onHandOffRecorded(recorded);
+    } else if (command instanceof FlushHeld flush) {
+      return onFlushHeld(flush);
+    }
+    return Behaviors.unhandled();
+  }
+
+  @Override
+  public Behavior<Command> onSignal(Signal signal) {
+    if (signal instanceof PostStop) {
+      metrics.entities.decrementAndGet();
+      setOnline(false);
+      return this;
+    }
+    return Behaviors.unhandled();
   }
 
   /** The user's online state here, counted in this node's metrics. */

@@ -170,7 +170,9 @@ public final class Switchboard implements Messaging, AutoCloseable {
                           settings.presence().registerRetry(),
                           registry,
                           handling),
-                      "connection-" + connectionId,
+                      // The id itself, not a name made from it: the path then shares the id's
+                      // string, one fewer per connection.
+                      connectionId,
                       Props.empty()),
               metrics::closed);
       wssPort = wss.start();

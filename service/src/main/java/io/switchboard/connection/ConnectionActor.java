@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -96,9 +97,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   /** A client message for the handler; {@code clientId}: the id of a request envelope, else null. */
   private record Request(String id, Object data, JsonNode clientId) {}
 
-  private enum RetryRegister implements Command {
-    INSTANCE
-  }
+  /** Re-send the registration, unless a later send or its answer replaced re-send {@code generation}. */
+  private record RetryRegister(int generation) implements Command {}
 
   /** The token's {@code exp} has come and no refresh moved it. */
   private enum TokenExpired implements Command {
@@ -128,6 +128,14 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
    */
   private Duration nextRetry;
   private static final int MAX_RETRY_BACKOFF = 8;
+  /**
+   * The registration's scheduled re-send, null once answered. On the system's scheduler, not the
+   * actor's timers: Pekko gives every actor that receives a timer message a logging context of its own
+   * (a logger and its path as a string, about 190 bytes kept for the actor's life), and on a loaded
+   * cluster most connections wait for one re-send (class histograms of three nodes, BENCHMARKS.md §1).
+   */
+  private Cancellable retry;
+  private int retryGeneration;
   private final ConnectionRegistry registry;
   /** This node's {@link NodeFanout}, named in the registration. */
   private final ActorRef<NodeFanout.Command> fanout;
@@ -241,8 +249,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       return Behaviors.stopped();
     } else if (command instanceof PresenceStopped stopped) {
       return onPresenceStopped(stopped);
-    } else if (command == RetryRegister.INSTANCE) {
-      return retryRegister();
+    } else if (command instanceof RetryRegister retrying) {
+      return retrying.generation() == retryGeneration ? retryRegister() : this;
     } else if (command == TokenExpired.INSTANCE) {
       closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
       return Behaviors.stopped();
@@ -275,7 +283,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
         new UserPresence.Register(connectionId, node, openedAt, context.getSelf(), fanout, rejoin));
     // Up to a quarter later, so that connections that opened together do not re-send together.
     long jitter = ThreadLocalRandom.current().nextLong(nextRetry.toMillis() / 4 + 1);
-    timers.startSingleTimer(RetryRegister.INSTANCE, nextRetry.plusMillis(jitter));
+    cancelRetry();
+    retry =
+        context.scheduleOnce(nextRetry.plusMillis(jitter), self, new RetryRegister(retryGeneration));
     return this;
   }
 
@@ -293,7 +303,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private Behavior<Command> onRegistered(Registered registered) {
-    timers.cancel(RetryRegister.INSTANCE);
+    cancelRetry();
     if (!registered.presence().equals(watchedEntity)) {
       if (watchedEntity != null) {
         context.unwatch(watchedEntity);
@@ -305,6 +315,15 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     // (the entity moved) must not announce the user again.
     rejoin = true;
     return this;
+  }
+
+  /** No re-send pending from here on: one already queued finds its generation gone. */
+  private void cancelRetry() {
+    if (retry != null) {
+      retry.cancel();
+      retry = null;
+    }
+    retryGeneration++;
   }
 
   private Behavior<Command> onPresenceStopped(PresenceStopped stopped) {
@@ -660,6 +679,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private Behavior<Command> onPostStop() {
+    cancelRetry();
     if (presence != null) {
       presence.tell(new UserPresence.Unregister(connectionId));
     }

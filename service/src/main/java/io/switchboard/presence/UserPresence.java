@@ -502,7 +502,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
           register.connectionId(),
           new Connection(
               register.connectionId(),
-              register.node(),
+              // One string per node, not one per connection that registered from another node.
+              register.node().intern(),
               register.openedAt(),
               register.connection(),
               register.connection().path().address().hasLocalScope() ? null : register.fanout()));

@@ -8,6 +8,7 @@ import io.switchboard.connection.ConnectionActorTest.RecordingSocket;
 import io.switchboard.presence.UserPresence;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A connection's unanswered registration is re-sent less and less often (on the test kit's manual
  * clock, so no wall-clock timing): the first wait, then twice as long each time up to eight times it,
- * each up to a quarter longer; a sign that the entity restarted starts over at the first wait.
+ * each up to a quarter longer; a sign that the entity restarted starts over at the first wait; an
+ * answered registration is not sent again.
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 class RegistrationBackoffTest {
@@ -73,10 +75,31 @@ class RegistrationBackoffTest {
     assertEquals("c1", presence.expectMessageClass(UserPresence.Register.class).connectionId());
   }
 
+  @Test
+  void anAnsweredRegistrationIsNotSentAgain() throws InterruptedException {
+    TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
+    RecordingSocket socket = new RecordingSocket(10);
+    ActorRef<ConnectionActor.Command> connection = start(presence, socket);
+    presence.expectMessageClass(UserPresence.Register.class);
+    clock.timePasses(Duration.ofMillis(1250));
+    presence.expectMessageClass(UserPresence.Register.class); // a re-send is scheduled again now
+
+    connection.tell(new ConnectionActor.Registered(presence.getRef()));
+    // Delivered after the answer: once it is out, the answer was handled, before the clock moves.
+    connection.tell(new ConnectionActor.Deliver(OutboundMessage.text("after")));
+    assertEquals("after", socket.sent.poll(10, TimeUnit.SECONDS).text());
+    clock.expectNoMessageFor(Duration.ofSeconds(30), presence);
+  }
+
   private ActorRef<ConnectionActor.Command> start(TestProbe<UserPresence.Command> presence) {
+    return start(presence, new RecordingSocket(10));
+  }
+
+  private ActorRef<ConnectionActor.Command> start(
+      TestProbe<UserPresence.Command> presence, RecordingSocket socket) {
     return testKit.spawn(
         ConnectionActor.create("c1", "node-a", new AuthenticatedUser("alice", Map.of()),
-            new RecordingSocket(10), presence.getRef(), FIRST, new ConnectionRegistry(),
+            socket, presence.getRef(), FIRST, new ConnectionRegistry(),
             ConnectionActorTest.NO_HANDLER));
   }
 }

@@ -8,7 +8,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * A {@link Receive} that hands every message and signal to its actor's own two methods, for the actors
  * there is one of per connection. {@code newReceiveBuilder()} keeps, in every actor it is built for, a
- * case object and a lambda per message type: about 1.5 KB per connection for a connection actor and its
+ * case object and a lambda per message type: about 1.4 KB per connection for a connection actor and its
  * user's entity (class histograms at 19,000 connections, BENCHMARKS.md §1). This is one small object.
  */
 public final class DirectReceive<T> extends Receive<T> {

@@ -64,6 +64,7 @@ final class Scenarios {
    * growth per connection since the empty server.
    */
   Map<String, Object> capacity(Protocol kind, int nodes, int[] steps, int perSecond) throws Exception {
+    String name = nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes";
     List<Map<String, Object>> rows = new ArrayList<>();
     List<WorkerProcess> workers = new ArrayList<>();
     try (Servers servers = Servers.start(kind, nodes, options)) {
@@ -96,8 +97,7 @@ final class Scenarios {
         if (histograms && kind == Protocol.SWITCHBOARD) {
           Files.createDirectories(options.results());
           Path file = options.results().resolve(
-              resultName(nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes", kind.label(), "")
-                  + "-histogram-" + step + ".txt");
+              resultName(name, kind.label(), "") + "-histogram-" + step + ".txt");
           servers.writeClassHistograms(file);
           System.out.printf("%s capacity: class histograms in %s%n", kind.label(), file);
         }
@@ -135,7 +135,6 @@ final class Scenarios {
             (heap - heap0) / 1024.0 / step, adding / rampSeconds, adding / onlineSeconds,
             cpuMicrosPerConnection);
       }
-      String name = nodes == 1 ? "capacity" : "capacity-" + nodes + "nodes";
       Map<String, Object> result = header(name, kind, nodes);
       result.put("baseline", Map.of("rssBytes", rss0, "heapBytes", heap0, "proxyRssBytes", proxy0));
       result.put("steps", rows);

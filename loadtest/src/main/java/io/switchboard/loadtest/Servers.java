@@ -8,9 +8,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -305,9 +305,7 @@ final class Servers implements AutoCloseable {
     long total = 0;
     for (Node node : nodes) {
       if (kind == Protocol.SWITCHBOARD) {
-        Process gc = new ProcessBuilder("jcmd", Long.toString(node.process().pid()), "GC.run")
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        gc.waitFor(60, TimeUnit.SECONDS);
+        jcmd(node, "GC.run", ProcessBuilder.Redirect.DISCARD);
         String metrics = get(node.api().resolve("/metrics"));
         for (String line : metrics.split("\n")) {
           if (line.startsWith("jvm_memory_used_bytes{area=\"heap\"")) {
@@ -327,16 +325,19 @@ final class Servers implements AutoCloseable {
    * in {@code file}, each under a line naming its node: where the live heap goes.
    */
   void writeClassHistograms(Path file) throws Exception {
-    StringBuilder all = new StringBuilder();
+    Files.writeString(file, "");
     for (int n = 0; n < nodes.size(); n++) {
-      Process jcmd = new ProcessBuilder(
-              "jcmd", Long.toString(nodes.get(n).process().pid()), "GC.class_histogram")
-          .redirectErrorStream(true).start();
-      String histogram = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      jcmd.waitFor(60, TimeUnit.SECONDS);
-      all.append("# node ").append(n + 1).append('\n').append(histogram);
+      Files.writeString(file, "# node " + (n + 1) + "\n", StandardOpenOption.APPEND);
+      jcmd(nodes.get(n), "GC.class_histogram", ProcessBuilder.Redirect.appendTo(file.toFile()));
     }
-    Files.writeString(file, all);
+  }
+
+  /** Runs {@code jcmd PID command} on {@code node}'s JVM, its output to {@code output}; 60 s at most. */
+  private static void jcmd(Node node, String command, ProcessBuilder.Redirect output)
+      throws Exception {
+    new ProcessBuilder("jcmd", Long.toString(node.process().pid()), command)
+        .redirectErrorStream(true).redirectOutput(output).start()
+        .waitFor(60, TimeUnit.SECONDS);
   }
 
   /** Client sockets open on every node, as the servers count them. */

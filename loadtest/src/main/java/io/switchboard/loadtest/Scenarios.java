@@ -279,9 +279,17 @@ final class Scenarios {
         Thread.sleep(15_000);
       }
       long cpuBefore = servers.cpuNanos();
+      long start = commonStart(workerCount);
       workers.addAll(WorkerProcess.fork(kind, url, Servers.SECRET, 0, clients, 1, 0, 0, true, perWorker,
-          commonStart(workerCount)));
+          start));
+      TimeUnit.NANOSECONDS.sleep(Math.max(0, start - System.nanoTime()));
+      // From the common start until all open: how busy the whole machine was, and the servers' part.
+      long machineAtStart = machineBusyNanos();
+      long serverAtStart = servers.cpuNanos();
       awaitOpen(kind.label() + " storm", workers, clients, 300);
+      long machineStorm = machineBusyNanos() - machineAtStart;
+      long serverStorm = servers.cpuNanos() - serverAtStart;
+      long stormWall = System.nanoTime() - start;
       awaitOnline(servers, clients);
       long onlineAt = System.nanoTime();
       WorkerProcess.Report report = WorkerProcess.reportAll(workers);
@@ -298,11 +306,17 @@ final class Scenarios {
       result.put("warmupClients", warmupClients);
       // From before the generators started until all online (the generators' idle start included).
       result.put("serverCpuMicrosPerConnection", (servers.cpuNanos() - cpuBefore) / 1000.0 / clients);
+      result.put("machineCoresBusyUntilOpen", (double) machineStorm / stormWall);
+      result.put("serverCoresUntilOpen", (double) serverStorm / stormWall);
+      // Everything else the machine ran meanwhile: the generator processes, and the kernel's part of
+      // the connections that /proc does not charge to a process (softirqs of loopback TCP).
+      result.put("otherCpuMicrosPerConnection", (machineStorm - serverStorm) / 1000.0 / clients);
       System.out.printf(
           "%s storm: %,d clients open in %.2f s (%.0f/s), all online after %.2f s (%.0f/s), %.0f µs of"
-              + " server CPU per connection%n",
+              + " server CPU per connection; until open the machine used %.2f cores, the server %.2f%n",
           kind.label(), clients, openSeconds, clients / openSeconds, onlineSeconds, clients / onlineSeconds,
-          result.get("serverCpuMicrosPerConnection"));
+          result.get("serverCpuMicrosPerConnection"), result.get("machineCoresBusyUntilOpen"),
+          result.get("serverCoresUntilOpen"));
       return result;
     } finally {
       workers.forEach(WorkerProcess::close);
@@ -310,6 +324,20 @@ final class Scenarios {
   }
 
   /** When {@code workers} storm workers forked now start together: time for each JVM to start and sign. */
+  /** CPU time all cores spent working since boot ({@code /proc/stat}). */
+  private static long machineBusyNanos() throws IOException {
+    String cpu = Files.readAllLines(Path.of("/proc/stat")).get(0); // "cpu  user nice system idle iowait ..."
+    String[] fields = cpu.trim().split("\\s+");
+    long busy = 0;
+    // user, nice, system, irq, softirq (not idle, iowait, nor steal: the hypervisor's; guest is in user)
+    for (int i = 1; i < fields.length && i <= 7; i++) {
+      if (i != 4 && i != 5) {
+        busy += Long.parseLong(fields[i]);
+      }
+    }
+    return busy * 10_000_000L; // USER_HZ is 100 on every Linux this runs on
+  }
+
   private static long commonStart(int workers) {
     return System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workers);
   }

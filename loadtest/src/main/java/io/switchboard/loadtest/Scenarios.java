@@ -323,7 +323,6 @@ final class Scenarios {
     }
   }
 
-  /** When {@code workers} storm workers forked now start together: time for each JVM to start and sign. */
   /** CPU time all cores spent working since boot ({@code /proc/stat}). */
   private static long machineBusyNanos() throws IOException {
     String cpu = Files.readAllLines(Path.of("/proc/stat")).get(0); // "cpu  user nice system idle iowait ..."
@@ -338,6 +337,7 @@ final class Scenarios {
     return busy * 10_000_000L; // USER_HZ is 100 on every Linux this runs on
   }
 
+  /** When {@code workers} storm workers forked now start together: time for each JVM to start and sign. */
   private static long commonStart(int workers) {
     return System.nanoTime() + TimeUnit.SECONDS.toNanos(3L + workers);
   }

@@ -284,10 +284,10 @@ final class Scenarios {
           start));
       TimeUnit.NANOSECONDS.sleep(Math.max(0, start - System.nanoTime()));
       // From the common start until all open: how busy the whole machine was, and the servers' part.
-      long machineAtStart = machineBusyNanos();
+      long machineAtStart = Servers.machineBusyNanos();
       long serverAtStart = servers.cpuNanos();
       awaitOpen(kind.label() + " storm", workers, clients, 300);
-      long machineStorm = machineBusyNanos() - machineAtStart;
+      long machineStorm = Servers.machineBusyNanos() - machineAtStart;
       long serverStorm = servers.cpuNanos() - serverAtStart;
       long stormWall = System.nanoTime() - start;
       awaitOnline(servers, clients);
@@ -321,20 +321,6 @@ final class Scenarios {
     } finally {
       workers.forEach(WorkerProcess::close);
     }
-  }
-
-  /** CPU time all cores spent working since boot ({@code /proc/stat}). */
-  private static long machineBusyNanos() throws IOException {
-    String cpu = Files.readAllLines(Path.of("/proc/stat")).get(0); // "cpu  user nice system idle iowait ..."
-    String[] fields = cpu.trim().split("\\s+");
-    long busy = 0;
-    // user, nice, system, irq, softirq (not idle, iowait, nor steal: the hypervisor's; guest is in user)
-    for (int i = 1; i < fields.length && i <= 7; i++) {
-      if (i != 4 && i != 5) {
-        busy += Long.parseLong(fields[i]);
-      }
-    }
-    return busy * 10_000_000L; // USER_HZ is 100 on every Linux this runs on
   }
 
   /** When {@code workers} storm workers forked now start together: time for each JVM to start and sign. */

@@ -266,6 +266,18 @@ final class Servers implements AutoCloseable {
     return ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
   }
 
+  /**
+   * CPU time all cores spent working since boot, from {@code /proc/stat}'s first line ("cpu user nice
+   * system idle iowait irq softirq steal ..."): user, nice, system, irq and softirq; not idle, iowait,
+   * nor steal (the hypervisor's); guest time is inside user.
+   */
+  static long machineBusyNanos() throws IOException {
+    String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long ticks = Long.parseLong(fields[1]) + Long.parseLong(fields[2]) + Long.parseLong(fields[3])
+        + Long.parseLong(fields[6]) + Long.parseLong(fields[7]);
+    return ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
+  }
+
   /** {@code sysconf(_SC_CLK_TCK)}: 100 on every Linux this runs on. */
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 

@@ -47,13 +47,17 @@ final class Plot {
         slow.add(
             series(server + " live heap", color, true, readers.path("samples"), "seconds", "heapBytes", mib));
       }
-      for (String scenario : List.of("throughput", "cluster")) {
-        JsonNode result = read(results.resolve(scenario + "-" + server + ".json"));
+      // One node as the scenario runs it (15 s warm-up), one node warm (run-all's "warm120"), 3 nodes.
+      for (String run : List.of("throughput-" + server, "throughput-" + server + "-warm120",
+          "cluster-" + server)) {
+        JsonNode result = read(results.resolve(run + ".json"));
         if (result == null) {
           continue;
         }
-        String label = server + (scenario.equals("cluster") ? " (3 nodes)" : "");
-        Color shade = scenario.equals("cluster") ? color.darker() : color;
+        boolean cluster = run.startsWith("cluster");
+        boolean warm = run.endsWith("-warm120");
+        String label = server + (cluster ? " (3 nodes)" : warm ? " (warm)" : "");
+        Color shade = cluster ? color.darker() : warm ? color.brighter() : color;
         latency.add(series(label + " p50", shade, true, result.path("steps"), "sentPerSecond", "p50ms", 1));
         latency.add(series(label + " p99", shade, false, result.path("steps"), "sentPerSecond", "p99ms", 1));
       }

@@ -26,9 +26,9 @@ run capacity --server switchboard --server-jvm "-Xmx2g" --label g1 # 1: Switchbo
 # Three turns each, servers alternating; the median is the result (this machine is shared and noisy).
 run throughput --repeat 3 --server-jvm "-Xmx2g" # 2: highest rate held at p99 <= 50 ms, nothing lost
 run latency --repeat 3 --server-jvm "-Xmx2g"  # 3: p50/p99/p99.9 at half Socket.IO's highest rate
-# The same two once both servers are warm: 120 s of sends first (the JIT; V8 warms within the 15 s default).
-run throughput --repeat 3 --warmup 120@1000 --server-jvm "-Xmx2g" --label warm120
-run latency --repeat 3 --rates 1000 --warmup 120@1000 --server-jvm "-Xmx2g" --label warm120
+# The current figures (BENCHMARKS.md §2-3): 60 s of sends first, so that both servers' JITs are warm.
+run throughput --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender
+run latency --repeat 3 --rates 1000 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender
 run storm                                     # 4: 10k clients at once
 run storm --storm-warmup 10000 --label warm   # 4: the same on a node that took a storm before (JIT warm)
 run slow-readers                              # clients that never read: memory over time

@@ -47,17 +47,18 @@ final class Plot {
         slow.add(
             series(server + " live heap", color, true, readers.path("samples"), "seconds", "heapBytes", mib));
       }
-      // One node as the scenario runs it (15 s warm-up), one node warm (run-all's "warm120"), 3 nodes.
-      for (String run : List.of("throughput-" + server, "throughput-" + server + "-warm120",
+      // One node with the old sender (2026-12-01), one node with the Netty sender (run-all's
+      // "nettysender", the current figures), 3 nodes.
+      for (String run : List.of("throughput-" + server, "throughput-" + server + "-nettysender",
           "cluster-" + server)) {
         JsonNode result = read(results.resolve(run + ".json"));
         if (result == null) {
           continue;
         }
         boolean cluster = run.startsWith("cluster");
-        boolean warm = run.endsWith("-warm120");
-        String label = server + (cluster ? " (3 nodes)" : warm ? " (warm)" : "");
-        Color shade = cluster ? color.darker() : warm ? color.brighter() : color;
+        boolean current = run.endsWith("-nettysender");
+        String label = server + (cluster ? " (3 nodes)" : current ? " (Netty sender)" : " (old sender)");
+        Color shade = cluster ? color.darker() : current ? color.brighter() : color;
         latency.add(series(label + " p50", shade, true, result.path("steps"), "sentPerSecond", "p50ms", 1));
         latency.add(series(label + " p99", shade, false, result.path("steps"), "sentPerSecond", "p99ms", 1));
       }

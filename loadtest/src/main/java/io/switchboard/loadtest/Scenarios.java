@@ -190,8 +190,9 @@ final class Scenarios {
         // The servers' CPU per accepted send: less noisy than p99, and what a saturated box divides
         // its cores by.
         double cpuMicrosPerSend = sent.ok() == 0 ? 0 : (cpuAfter - cpuBefore) / 1000.0 / sent.ok();
-        // The rest of the machine's CPU per send: the generator (sender, workers) and loopback TCP,
-        // which share this box's cores with the servers and so bound the rate either server can show.
+        // The rest of the machine's CPU per send, approximate: the generator (sender, workers) and
+        // loopback TCP, which share this box's cores with the servers and so bound the rate either
+        // server can show. It reads low (even below zero) when the hypervisor steals time.
         double otherMicrosPerSend = sent.ok() == 0 ? 0
             : ((machineAfter - machineBefore) - (cpuAfter - cpuBefore)) / 1000.0 / sent.ok();
         WorkerProcess.Report report = WorkerProcess.reportAll(workers);
@@ -225,7 +226,8 @@ final class Scenarios {
         row.put("held", held);
         rows.add(row);
         System.out.printf("%s %s @%,.0f/s: sent %,d (%.0f/s), errors %d, skipped %d, lost %d, dup %d, "
-                + "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, server CPU %.0f µs/send, rest of the machine %.0f µs/send -> %s%n",
+                + "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, server CPU %.0f µs/send, "
+                + "rest of the machine %.0f µs/send -> %s%n",
             kind.label(), name, rate, sent.ok(), sent.rate(), sent.errors(), sent.skipped(), lost,
             duplicates, latency.getValueAtPercentile(50) / 1000.0, p99,
             latency.getValueAtPercentile(99.9) / 1000.0, cpuMicrosPerSend, otherMicrosPerSend,

@@ -57,7 +57,6 @@ final class Sender {
   /** One thread does all the sending's I/O; the pools are touched only on it, so they need no locks. */
   private static final EventLoopGroup LOOP =
       new NioEventLoopGroup(1, new DefaultThreadFactory("sender", true));
-  private final List<URI> apis;
   private final String apiKey;
   private final int users;
   private final int[] numbers;
@@ -80,7 +79,6 @@ final class Sender {
   /** As above, with at most {@code connectionsPerNode} requests in flight to one node (0: no bound). */
   Sender(List<URI> apis, String apiKey, int users, int maxInFlight, int size, int connectionsPerNode) {
     this.connectionsPerNode = connectionsPerNode;
-    this.apis = apis;
     this.apiKey = "Bearer " + apiKey;
     this.users = users;
     this.numbers = new int[users];
@@ -127,8 +125,8 @@ final class Sender {
       }
       int user = (int) (i % users);
       int number = numbers[user]++;
-      int node = (int) ((long) user * apis.size() / users);
-      Pool pool = pools[(node + shift) % apis.size()];
+      int node = (int) ((long) user * pools.length / users);
+      Pool pool = pools[(node + shift) % pools.length];
       Request request = new Request(step, "/v1/users/u" + user + "/messages",
           ("{\"n\":" + number + ",\"t\":" + due + padding + "}").getBytes(StandardCharsets.UTF_8));
       step.inFlight.incrementAndGet();
@@ -287,22 +285,22 @@ final class Sender {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      Request request = current;
-      current = null;
-      if (request != null) {
-        request.failed("connection closed before the answer");
-      }
+      failCurrent("connection closed before the answer");
       pool.closed(ctx.channel());
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      failCurrent(cause.toString());
+      ctx.close();
+    }
+
+    private void failCurrent(String why) {
       Request request = current;
       current = null;
       if (request != null) {
-        request.failed(cause.toString());
+        request.failed(why);
       }
-      ctx.close();
     }
   }
 }

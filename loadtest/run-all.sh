@@ -28,10 +28,10 @@ run throughput --repeat 3 --server-jvm "-Xmx2g" # 2: highest rate held at p99 <=
 run latency --repeat 3 --server-jvm "-Xmx2g"  # 3: p50/p99/p99.9 at half Socket.IO's highest rate
 # The current figures (BENCHMARKS.md §2-3): 60 s of sends first, so that both servers' JITs are warm.
 run throughput --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender
-run latency --repeat 3 --rates 1000 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender
+run latency --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender # at half the line above's Socket.IO rate
 run storm                                     # 4: 10k clients at once
 run storm --storm-warmup 10000 --label warm   # 4: the same on a node that took a storm before (JIT warm)
 run slow-readers                              # clients that never read: memory over time
-run cluster --repeat 3 --warmup 300 --server-jvm "-Xmx2g" --label warm # 5: 3 nodes, sends via another node; 3 JVMs on 2 cores compile for ~4 minutes
+run cluster --repeat 3 --warmup 300 --server-jvm "-Xmx2g" --label nettysender # 5: 3 nodes, sends via another node; 3 JVMs on 2 cores compile for ~4 minutes
 run capacity --nodes 3 --steps 19000,38000,57000 --connect-rate 500 # 1: ~57k on a 3-node cluster, connects paced so registrations keep up
 run plot

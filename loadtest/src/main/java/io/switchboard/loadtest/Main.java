@@ -93,7 +93,7 @@ public final class Main {
       case "throughput", "cluster" -> scenarios.throughput(scenario, kind,
           integer(options, "nodes", scenario.equals("cluster") ? 3 : 1),
           integer(options, "users", 1000),
-          doubles(options.getOrDefault("rates", "500,1000,1500,2000,2500,3000,3500,4000,5000,6000,8000")),
+          doubles(options.getOrDefault("rates", "500,1000,1500,2000,2500,3000,3500,4000,5000,6000,8000,10000,12000,14000,16000")),
           Double.parseDouble(options.getOrDefault("seconds", "10")));
       case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
           integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
@@ -139,7 +139,11 @@ public final class Main {
     if (options.containsKey("rates")) {
       return Double.parseDouble(options.get("rates"));
     }
-    Path peer = results.resolve("throughput-socketio.json");
+    // The throughput run of the same label (a pass's own figures) where there is one.
+    Path peer = results.resolve("throughput-socketio-" + options.get("label") + ".json");
+    if (!options.containsKey("label") || !Files.exists(peer)) {
+      peer = results.resolve("throughput-socketio.json");
+    }
     if (!Files.exists(peer)) {
       throw new IllegalArgumentException("latency needs --rates or a throughput run of socketio first");
     }

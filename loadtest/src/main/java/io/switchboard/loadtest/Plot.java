@@ -47,10 +47,10 @@ final class Plot {
         slow.add(
             series(server + " live heap", color, true, readers.path("samples"), "seconds", "heapBytes", mib));
       }
-      // One node with the old sender (2026-12-01), one node with the Netty sender (run-all's
-      // "nettysender", the current figures), 3 nodes.
+      // One node with the old sender (2026-12-01); one node and 3 nodes with the Netty sender
+      // (run-all's "nettysender", the current figures).
       for (String run : List.of("throughput-" + server, "throughput-" + server + "-nettysender",
-          "cluster-" + server)) {
+          "cluster-" + server + "-nettysender")) {
         JsonNode result = read(results.resolve(run + ".json"));
         if (result == null) {
           continue;

@@ -28,6 +28,10 @@ import java.util.Map;
  * (the PNGs from the results files).
  */
 public final class Main {
+  /** The throughput and cluster rate ladder (sends/s): each until one is not held. */
+  private static final String THROUGHPUT_RATES =
+      "500,1000,1500,2000,2500,3000,3500,4000,5000,6000,8000,10000,12000,14000,16000";
+
   private Main() {}
 
   public static void main(String[] args) throws Exception {
@@ -93,7 +97,7 @@ public final class Main {
       case "throughput", "cluster" -> scenarios.throughput(scenario, kind,
           integer(options, "nodes", scenario.equals("cluster") ? 3 : 1),
           integer(options, "users", 1000),
-          doubles(options.getOrDefault("rates", "500,1000,1500,2000,2500,3000,3500,4000,5000,6000,8000,10000,12000,14000,16000")),
+          doubles(options.getOrDefault("rates", THROUGHPUT_RATES)),
           Double.parseDouble(options.getOrDefault("seconds", "10")));
       case "latency" -> scenarios.throughput("latency", kind, integer(options, "nodes", 1),
           integer(options, "users", 1000), new double[] {latencyRate(options, servers.results())},
@@ -140,9 +144,10 @@ public final class Main {
       return Double.parseDouble(options.get("rates"));
     }
     // The throughput run of the same label (a pass's own figures) where there is one.
-    Path peer = results.resolve("throughput-socketio-" + options.get("label") + ".json");
-    if (!options.containsKey("label") || !Files.exists(peer)) {
-      peer = results.resolve("throughput-socketio.json");
+    Path peer = results.resolve("throughput-socketio.json");
+    String label = options.get("label");
+    if (label != null && Files.exists(results.resolve("throughput-socketio-" + label + ".json"))) {
+      peer = results.resolve("throughput-socketio-" + label + ".json");
     }
     if (!Files.exists(peer)) {
       throw new IllegalArgumentException("latency needs --rates or a throughput run of socketio first");

@@ -74,6 +74,9 @@ class MetricsTest {
     laptop.nextText();
     phone.send("{\"to\": \"the app\"}"); // no handler here: answered with an error
     phone.nextText();
+    // A frame is counted by its connection actor just after it goes to the socket, so the client can
+    // read the reply before the count: wait for it rather than race it.
+    TestCluster.await("three frames out counted", () -> valueNow("switchboard_messages_out_total") == 3.0);
     String metrics = scrape(true).body();
     assertEquals(1.0, value(metrics, "switchboard_sends_total"));
     assertEquals(2.0, value(metrics, "switchboard_deliveries_total"));

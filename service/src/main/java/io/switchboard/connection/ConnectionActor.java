@@ -8,6 +8,7 @@ import io.switchboard.CborSerializable;
 import io.switchboard.DirectReceive;
 import io.switchboard.RandomIds;
 import io.switchboard.Recipients;
+import io.switchboard.SendPathSerializable;
 import io.switchboard.auth.AuthenticatedUser;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.handler.DataType;
@@ -61,7 +62,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   public interface Command {}
 
   /** A message for this client, from the user's entity or from this node. */
-  public record Deliver(OutboundMessage message) implements Command, CborSerializable {}
+  public record Deliver(OutboundMessage message) implements Command, SendPathSerializable {}
 
   /** Close the socket with this code and reason (e.g. 4000 when the app closes the user's sessions). */
   public record Close(int code, String reason) implements Command, CborSerializable {}

@@ -1,6 +1,7 @@
 package io.switchboard.connection;
 
 import io.switchboard.CborSerializable;
+import io.switchboard.SendPathSerializable;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,7 +29,7 @@ public final class NodeFanout implements Extension {
 
   /** Hand {@code message} to each of {@code connections} (all on this node). */
   public record Deliver(OutboundMessage message, List<ActorRef<ConnectionActor.Command>> connections)
-      implements Command, CborSerializable {}
+      implements Command, SendPathSerializable {}
 
   /** Close each of {@code connections} (all on this node) with {@code code}. */
   public record Close(int code, String reason, List<ActorRef<ConnectionActor.Command>> connections)

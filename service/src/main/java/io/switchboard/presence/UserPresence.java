@@ -3,6 +3,7 @@ package io.switchboard.presence;
 import io.switchboard.CborSerializable;
 import io.switchboard.DirectReceive;
 import io.switchboard.RandomIds;
+import io.switchboard.SendPathSerializable;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.NodeFanout;
 import io.switchboard.connection.OutboundMessage;
@@ -115,9 +116,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
 
   /** Hand {@code message} to every connection of the user; answer how many. */
   public record SendToUser(OutboundMessage message, ActorRef<Delivered> replyTo)
-      implements Command, CborSerializable {}
+      implements Command, SendPathSerializable {}
 
-  public record Delivered(int connections) implements CborSerializable {}
+  public record Delivered(int connections) implements SendPathSerializable {}
 
   public record GetPresence(ActorRef<Snapshot> replyTo) implements Command, CborSerializable {}
 

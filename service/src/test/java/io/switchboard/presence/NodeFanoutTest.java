@@ -25,11 +25,7 @@ import org.junit.jupiter.api.Test;
  * through the network, so that the entity sees those connections as remote.
  */
 class NodeFanoutTest {
-  private static final Config NODE =
-      TestKitCluster.node(
-          """
-          pekko.actor.serialization-bindings { "io.switchboard.CborSerializable" = jackson-cbor }
-          """);
+  private static final Config NODE = TestKitCluster.node("");
   private static final UserPresence.Records RECORDS =
       new UserPresence.Records(Duration.ofSeconds(5), Duration.ofMillis(300));
 

@@ -35,9 +35,8 @@ class OnlineRecordsTest {
   private final List<ActorTestKit> nodes = new ArrayList<>();
 
   private ActorTestKit node(String gossipInterval) {
-    Config config = TestKitCluster.node(
-        "switchboard.presence.record-gossip-interval = " + gossipInterval + "\n"
-            + "pekko.actor.serialization-bindings { \"io.switchboard.CborSerializable\" = jackson-cbor }");
+    Config config =
+        TestKitCluster.node("switchboard.presence.record-gossip-interval = " + gossipInterval);
     ActorTestKit node = ActorTestKit.create("Records", config);
     nodes.add(node);
     OnlineRecords.get(node.system());

@@ -15,9 +15,15 @@ import org.apache.pekko.cluster.typed.Join;
 public final class TestKitCluster {
   private TestKitCluster() {}
 
-  /** A node's configuration: {@code settings} over a cluster node on a free loopback port. */
+  /**
+   * A node's configuration: {@code settings} over a cluster node on a free loopback port, with
+   * Switchboard's serializers and bindings (as its nodes have them).
+   */
   public static Config node(String settings) {
+    Config shipped = ConfigFactory.parseResources("switchboard-pekko.conf");
     return ConfigFactory.parseString(settings)
+        .withFallback(shipped.withOnlyPath("pekko.actor.serializers"))
+        .withFallback(shipped.withOnlyPath("pekko.actor.serialization-bindings"))
         .withFallback(ConfigFactory.parseString(
             """
             pekko.actor.provider = cluster

@@ -31,6 +31,14 @@ import org.junit.jupiter.api.Test;
  * say, and come back equal: every kind of message, every ref; bad bytes are refused, not misread.
  */
 class SendPathSerializerTest {
+  /** Every kind, with characters beyond ASCII, and the empty ones. */
+  private static final List<OutboundMessage> MESSAGES = List.of(
+      OutboundMessage.json(new ObjectMapper().createObjectNode().put("n", 7).put("name", "Zoë ✓ 🚀")),
+      OutboundMessage.text("hello, Zoë 🚀"),
+      OutboundMessage.text(""),
+      OutboundMessage.binary(new byte[] {0, 1, (byte) 0xff, 0x7f}),
+      OutboundMessage.binary(new byte[0]));
+
   private static ActorTestKit testKit;
   private static Serialization serialization;
   private static SendPathSerializer serializer;
@@ -47,13 +55,6 @@ class SendPathSerializerTest {
   static void stop() {
     testKit.shutdownTestKit();
   }
-
-  private static final List<OutboundMessage> MESSAGES = List.of(
-      OutboundMessage.json(new ObjectMapper().createObjectNode().put("n", 7).put("name", "Zoë ✓ 🚀")),
-      OutboundMessage.text("hello, Zoë 🚀"),
-      OutboundMessage.text(""),
-      OutboundMessage.binary(new byte[] {0, 1, (byte) 0xff, 0x7f}),
-      OutboundMessage.binary(new byte[0]));
 
   @Test
   void everySendPathMessageIsBoundToTheCompactSerializer() {

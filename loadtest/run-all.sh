@@ -32,6 +32,6 @@ run latency --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysende
 run storm                                     # 4: 10k clients at once
 run storm --storm-warmup 10000 --label warm   # 4: the same on a node that took a storm before (JIT warm)
 run slow-readers                              # clients that never read: memory over time
-run cluster --repeat 3 --warmup 300 --server-jvm "-Xmx2g" --label nettysender # 5: 3 nodes, sends via another node; 3 JVMs on 2 cores compile for ~4 minutes
+run cluster --repeat 3 --warmup 300 --server-jvm "-Xmx2g" --label median3 # 5: 3 nodes, sends via another node; 3 JVMs on 2 cores compile for ~4 minutes
 run capacity --nodes 3 --steps 19000,38000,57000 --connect-rate 500 # 1: ~57k on a 3-node cluster, connects paced so registrations keep up
 run plot

@@ -47,10 +47,10 @@ final class Plot {
         slow.add(
             series(server + " live heap", color, true, readers.path("samples"), "seconds", "heapBytes", mib));
       }
-      // One node with the old sender (2026-12-01); one node and 3 nodes with the Netty sender
-      // (run-all's "nettysender", the current figures).
+      // One node with the old sender (2026-12-01) and with the Netty sender (run-all's "nettysender");
+      // 3 nodes with the send path's own format (run-all's "median3"): the current figures.
       for (String run : List.of("throughput-" + server, "throughput-" + server + "-nettysender",
-          "cluster-" + server + "-nettysender")) {
+          "cluster-" + server + "-median3")) {
         JsonNode result = read(results.resolve(run + ".json"));
         if (result == null) {
           continue;

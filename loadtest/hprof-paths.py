@@ -8,8 +8,8 @@
         with the field (or array index) that holds the next object; alike chains (same fields and
         classes) counted together, the COUNT commonest shown
     python3 loadtest/hprof-paths.py DUMP --block CLASS [--histo 30]
-        what only instances of CLASS keep alive: live objects by class with and without them
-        (every reference to an instance of CLASS ignored), and the difference
+        what only instances of CLASS keep alive (repeatable): the live totals with and without
+        them (every reference to an instance of CLASS ignored), and the difference by class
 
 Make the dump with `jcmd PID GC.heap_dump -all=false FILE` (live objects only). Shallow sizes are
 HotSpot's with compressed references: a 12-byte header, 4-byte references, 8-byte alignment; arrays

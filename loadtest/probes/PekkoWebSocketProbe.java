@@ -1,11 +1,12 @@
+import com.typesafe.config.ConfigFactory;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ActorCell;
 import org.apache.pekko.actor.ActorRefWithCell;
-import org.apache.pekko.actor.Cell;
 import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.Cell;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -24,7 +25,6 @@ import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
-import com.typesafe.config.ConfigFactory;
 
 /**
  * A bare Pekko HTTP 1.3 WebSocket route that holds idle connections, for the memory investigation

@@ -11,7 +11,7 @@
         what only instances of CLASS keep alive (repeatable): the live totals with and without
         them (every reference to an instance of CLASS ignored), and the difference by class
 
-Make the dump with `jcmd PID GC.heap_dump -all=false FILE` (live objects only). Shallow sizes are
+Make the dump with `jcmd PID GC.heap_dump FILE` (live objects only, by default). Shallow sizes are
 HotSpot's with compressed references: a 12-byte header, 4-byte references, 8-byte alignment; arrays
 a 16-byte header. Class objects count 0 bytes. Used for BENCHMARKS.md's Pekko HTTP investigation.
 """
@@ -22,7 +22,8 @@ import mmap
 import struct
 import sys
 
-BASIC_SIZES = {2: None, 4: 1, 5: 2, 6: 4, 7: 8, 8: 1, 9: 2, 10: 4, 11: 8}
+# Bytes of a value of each basic type in the dump; 2 (an object reference) is the dump's id size.
+BASIC_SIZES = {4: 1, 5: 2, 6: 4, 7: 8, 8: 1, 9: 2, 10: 4, 11: 8}
 SHALLOW_SIZES = {2: 4, 4: 1, 5: 2, 6: 4, 7: 8, 8: 1, 9: 2, 10: 4, 11: 8}
 PRIMITIVE_ARRAYS = {4: "boolean[]", 5: "char[]", 6: "float[]", 7: "double[]", 8: "byte[]",
                     9: "short[]", 10: "int[]", 11: "long[]"}
@@ -41,6 +42,7 @@ class Heap:
         end = data.find(b"\0")
         self.id_size = struct.unpack_from(">I", data, end + 1)[0]
         self.id_fmt = ">Q" if self.id_size == 8 else ">I"
+        self.value_sizes = {**BASIC_SIZES, 2: self.id_size}
         self.strings = {}
         self.class_names = {}
         self.classes = {}  # class id -> (super id, [(field name id, type)], [static ref ids])
@@ -68,7 +70,7 @@ class Heap:
         return struct.unpack_from(self.id_fmt, self.data, pos)[0]
 
     def parse_segment(self, pos, end):
-        data, ids = self.data, self.id_size
+        data, ids, sizes = self.data, self.id_size, self.value_sizes
         while pos < end:
             sub = data[pos]
             pos += 1
@@ -85,14 +87,14 @@ class Heap:
                 pos += 2
                 for _ in range(n):
                     t = data[pos + 2]
-                    pos += 3 + (ids if t == 2 else BASIC_SIZES[t])
+                    pos += 3 + sizes[t]
                 (n,) = struct.unpack_from(">H", data, pos)
                 pos += 2
                 for _ in range(n):
                     t = data[pos + ids]
                     if t == 2:
                         statics.append(self.read_id(pos + ids + 1))
-                    pos += ids + 1 + (ids if t == 2 else BASIC_SIZES[t])
+                    pos += ids + 1 + sizes[t]
                 (n,) = struct.unpack_from(">H", data, pos)
                 pos += 2
                 fields = []
@@ -118,7 +120,7 @@ class Heap:
                 (n,) = struct.unpack_from(">I", data, pos + 4 + ids)
                 t = data[pos + 8 + ids]
                 self.objects[oid] = ("P", t, 0, n)
-                pos += 9 + ids + n * BASIC_SIZES[t]
+                pos += 9 + ids + n * sizes[t]
             else:
                 raise ValueError("unknown heap dump sub-record 0x%02x at %d" % (sub, pos - 1))
 
@@ -132,9 +134,7 @@ class Heap:
                 for name_id, t in fields:
                     if t == 2:
                         refs.append((self.strings.get(name_id, "?"), offset))
-                        offset += self.id_size
-                    else:
-                        offset += BASIC_SIZES[t]
+                    offset += self.value_sizes[t]
                     shallow += SHALLOW_SIZES[t]
                 c = super_id
             cached = self.layouts[cid] = (refs, align8(shallow))

@@ -3,6 +3,7 @@ package io.switchboard.loadtest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -440,14 +442,35 @@ final class Servers implements AutoCloseable {
   /** Ports handed out by this process: the kernel may offer a closed one again before its server binds. */
   private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
-  /** A port free now and not handed out before by this process (three nodes take nine). */
+  /**
+   * A port free now, not handed out before by this process (three nodes take nine), and below the
+   * kernel's ephemeral range: its server binds it seconds later, and an ephemeral port can be taken in
+   * between as the source port of any outgoing connection on the box.
+   */
   static int freePort() throws IOException {
-    while (true) {
-      try (ServerSocket socket = new ServerSocket(0)) {
-        if (HANDED_OUT.add(socket.getLocalPort())) {
-          return socket.getLocalPort();
-        }
+    String[] ephemeral = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+        .trim().split("\\s+");
+    int low = 10_000;
+    int high = Integer.parseInt(ephemeral[0]);
+    if (high - low < 1_000) {
+      throw new IOException("ephemeral ports start at " + high + ": no room below for servers' ports");
+    }
+    int start = ThreadLocalRandom.current().nextInt(high - low);
+    for (int i = 0; i < high - low; i++) {
+      int port = low + (start + i) % (high - low);
+      if (!HANDED_OUT.contains(port) && bindable(port) && HANDED_OUT.add(port)) {
+        return port;
       }
+    }
+    throw new IOException("no free port in " + low + "-" + (high - 1));
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(port));
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -8,6 +8,7 @@ import io.switchboard.tls.DevCertificate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -73,11 +77,49 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /** Ports handed out by this JVM: never again, as a node that exited may be restarted on its ports. */
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port no server listens on, outside the kernel's ephemeral range: a node binds it seconds later,
+   * and an ephemeral port (what {@code new ServerSocket(0)} gives) can be taken in between as the
+   * source port of any outgoing connection on the box, e.g. one between the other nodes.
+   */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
+    int[] ephemeral = ephemeralRange();
+    // the wider of the two gaps: [10000, first ephemeral) or (last ephemeral, 65535]
+    int low = ephemeral[0] - 10_000 >= 65_535 - ephemeral[1] ? 10_000 : ephemeral[1] + 1;
+    int high = low == 10_000 ? ephemeral[0] : 65_536;
+    if (high - low < 1_000) {
+      throw new IllegalStateException("ephemeral ports " + ephemeral[0] + "-" + ephemeral[1]
+          + " leave no room for test ports (see /proc/sys/net/ipv4/ip_local_port_range)");
+    }
+    int start = ThreadLocalRandom.current().nextInt(high - low);
+    for (int i = 0; i < high - low; i++) {
+      int port = low + (start + i) % (high - low);
+      if (!HANDED_OUT.contains(port) && bindable(port) && HANDED_OUT.add(port)) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no free port in " + low + "-" + (high - 1));
+  }
+
+  private static int[] ephemeralRange() {
+    try {
+      String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+          .trim().split("\\s+");
+      return new int[] {Integer.parseInt(range[0]), Integer.parseInt(range[1])};
+    } catch (IOException | RuntimeException e) {
+      return new int[] {32_768, 60_999}; // Linux's default
+    }
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(port));
+      return true;
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return false;
     }
   }
 

@@ -448,8 +448,9 @@ final class Servers implements AutoCloseable {
    * between as the source port of any outgoing connection on the box.
    */
   static int freePort() throws IOException {
-    String[] ephemeral = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-        .trim().split("\\s+");
+    Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    // readAllLines, not readString: the JDK reads a /proc file's reported size (0) and one byte more.
+    String[] ephemeral = Files.readAllLines(range).get(0).trim().split("\\s+");
     int low = 10_000;
     int high = Integer.parseInt(ephemeral[0]);
     if (high - low < 1_000) {

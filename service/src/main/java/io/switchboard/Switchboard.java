@@ -9,15 +9,18 @@ import io.switchboard.auth.DevTokens;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.connection.ConnectionActor;
+import io.switchboard.connection.ConnectionOpener;
 import io.switchboard.connection.ConnectionRegistry;
 import io.switchboard.connection.Handling;
+import io.switchboard.connection.OutboundMessage;
+import io.switchboard.connection.PekkoWebSocketServer;
+import io.switchboard.connection.WebSocketEdge;
+import io.switchboard.connection.WebSocketServer;
+import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.handler.HttpForwardingHandler;
 import io.switchboard.handler.SocketHandler;
 import io.switchboard.metrics.NodeStatsReporter;
 import io.switchboard.metrics.SwitchboardMetrics;
-import io.switchboard.connection.OutboundMessage;
-import io.switchboard.connection.WebSocketServer;
-import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.presence.UserPresence;
@@ -89,7 +92,7 @@ public final class Switchboard implements Messaging, AutoCloseable {
   private final String jwtSecret;
   private final List<String> apiKeys;
   private final boolean devSecrets;
-  private final WebSocketServer wss;
+  private final WebSocketEdge wss;
   private final int wssPort;
   private final ServerBinding api;
   private final ActorRef<WebhookDispatcher.Command> webhooks;
@@ -153,28 +156,39 @@ public final class Switchboard implements Messaging, AutoCloseable {
       system.systemActorOf(NodeStatsReporter.create(node, registry), "node-stats", Props.empty());
       join();
 
-      wss =
-          new WebSocketServer(
-              settings.wss(),
-              tls,
-              verifier,
-              settings.auth().allowAnonymous(),
-              (connectionId, user, socket) ->
-                  system.systemActorOf(
-                      ConnectionActor.create(
-                          connectionId,
-                          node,
-                          user,
-                          socket,
-                          user == null ? null : entity(user.id()),
-                          settings.presence().registerRetry(),
-                          registry,
-                          handling),
-                      // The id itself, not a name made from it: the path then shares the id's
-                      // string, one fewer per connection.
+      ConnectionOpener opener =
+          (connectionId, user, socket) ->
+              system.systemActorOf(
+                  ConnectionActor.create(
                       connectionId,
-                      Props.empty()),
-              metrics::closed);
+                      node,
+                      user,
+                      socket,
+                      user == null ? null : entity(user.id()),
+                      settings.presence().registerRetry(),
+                      registry,
+                      handling),
+                  // The id itself, not a name made from it: the path then shares the id's
+                  // string, one fewer per connection.
+                  connectionId,
+                  Props.empty());
+      wss =
+          settings.wss().edge() == SwitchboardSettings.Edge.PEKKO
+              ? new PekkoWebSocketServer(
+                  system,
+                  settings.wss(),
+                  tls == null ? null : ServerTls.jdkContext(settings.tls()),
+                  verifier,
+                  settings.auth().allowAnonymous(),
+                  opener,
+                  metrics::closed)
+              : new WebSocketServer(
+                  settings.wss(),
+                  tls,
+                  verifier,
+                  settings.auth().allowAnonymous(),
+                  opener,
+                  metrics::closed);
       wssPort = wss.start();
       var apiServer = Http.get(system).newServerAt(settings.api().host(), settings.api().port());
       if (settings.api().tls()) {
@@ -200,12 +214,13 @@ public final class Switchboard implements Messaging, AutoCloseable {
     }
     addShutdownTasks();
     log.info(
-        "Switchboard node {} started: {}://{}:{}{} and API {}://{}:{}",
+        "Switchboard node {} started: {}://{}:{}{} ({} edge) and API {}://{}:{}",
         node,
         tls == null ? "ws" : "wss",
         settings.wss().host(),
         wssPort,
         settings.wss().path(),
+        settings.wss().edge().name().toLowerCase(java.util.Locale.ROOT),
         settings.api().tls() ? "https" : "http",
         settings.api().host(),
         apiPort());

@@ -153,15 +153,17 @@ class ChaosIT {
     int presenceWrong = checkFinalPresence();
 
     String summary = String.format(
-        "chaos: seed %d, %d rounds, %d faults, %d sends accepted (%d unanswered: 503 or no response), "
-            + "%d deliveries: %d lost, %d duplicated, %d wrong delivered counts, %d event-order violations, "
-            + "%d spurious events, %d presence mismatches, %d other API answers",
-        seed, round, faults, accepted, refused, deliveries, lost, duplicated, deliveredWrong,
-        orderViolations, spurious, presenceWrong, badAnswers);
+        "chaos (%s edge): seed %d, %d rounds, %d faults, %d sends accepted "
+            + "(%d unanswered: 503 or no response), %d deliveries: %d lost, %d duplicated, "
+            + "%d wrong delivered counts, %d event-order violations, %d spurious events, "
+            + "%d presence mismatches, %d other API answers",
+        TestCluster.EDGE, seed, round, faults, accepted, refused, deliveries, lost, duplicated,
+        deliveredWrong, orderViolations, spurious, presenceWrong, badAnswers);
     System.out.println(summary);
     problems.stream().limit(30).forEach(p -> System.out.println("chaos: " + p));
     // The test's output goes to a report file; the summary also goes here for .ci/run to print.
-    Files.writeString(Path.of("target", "chaos-summary.txt"), summary + System.lineSeparator());
+    Files.writeString(Path.of("target", "chaos-summary-" + TestCluster.EDGE + ".txt"),
+        summary + System.lineSeparator());
     assertEquals(0,
         lost + duplicated + deliveredWrong + orderViolations + spurious + presenceWrong + badAnswers, summary);
   }

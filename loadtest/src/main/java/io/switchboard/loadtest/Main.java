@@ -20,7 +20,7 @@ import java.util.Map;
  *     [--api-connections N]
  *     [--nodes N] [--steps 5000,10000] [--users N] [--rates 500,1000] [--seconds S] [--clients N]
  *     [--storm-workers N] [--storm-warmup CLIENTS]
- *     [--connect-rate N] [--histograms] [--server-jvm "FLAGS"] [--root DIR]
+ *     [--connect-rate N] [--histograms] [--server-jvm "FLAGS"] [--edge netty|pekko] [--root DIR]
  * </pre>
  *
  * SCENARIO is capacity, throughput, latency (one rate: {@code --rates}), storm, cluster (throughput on
@@ -52,6 +52,9 @@ public final class Main {
     if (options.containsKey("server-jvm")) {
       // e.g. --server-jvm "-Xmx2g -XX:+UseG1GC" to compare collectors, or to add a flight recording
       servers = servers.withServerJvm(List.of(options.get("server-jvm").trim().split("\\s+")));
+    }
+    if (options.containsKey("edge")) {
+      servers = servers.withEdge(options.get("edge")); // Switchboard's WebSocket edge (WSS_EDGE)
     }
     if (scenario.equals("plot")) {
       Plot.all(servers.results());

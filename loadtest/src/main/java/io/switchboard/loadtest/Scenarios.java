@@ -407,6 +407,9 @@ final class Scenarios {
     result.put("nodes", nodes);
     result.put("tls", options.tlsProxy() ? "haproxy" : options.tls() ? "in-process" : "off");
     result.put("serverJvm", kind == Protocol.SWITCHBOARD ? options.serverJvm() : List.of("--expose-gc"));
+    if (kind == Protocol.SWITCHBOARD) {
+      result.put("edge", options.edge());
+    }
     result.put("cores", Runtime.getRuntime().availableProcessors());
     result.put("java", System.getProperty("java.version"));
     return result;

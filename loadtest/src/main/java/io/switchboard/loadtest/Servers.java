@@ -96,6 +96,7 @@ final class Servers implements AutoCloseable {
       }
       env.put("WSS_HOST", "127.0.0.1");
       env.put("WSS_PORT", Integer.toString(wss));
+      env.put("WSS_EDGE", options.edge());
       env.put("API_HOST", "127.0.0.1");
       env.put("API_PORT", Integer.toString(api));
       env.put("CLUSTER_HOST", "127.0.0.1");
@@ -482,7 +483,8 @@ final class Servers implements AutoCloseable {
   /**
    * Where things are and how servers run. {@code tls}: clients use wss; {@code tlsProxy}: the servers
    * speak plain ws and HAProxy ends TLS in front of each node. {@code label} is added to the results'
-   * file names (e.g. a run with another collector).
+   * file names (e.g. a run with another collector). {@code edge}: Switchboard's WebSocket edge
+   * ({@code WSS_EDGE}: netty or pekko).
    */
   record Options(
       Path switchboardJar,
@@ -492,7 +494,8 @@ final class Servers implements AutoCloseable {
       boolean tlsProxy,
       Path tlsDir,
       List<String> serverJvm,
-      String label) {
+      String label,
+      String edge) {
     static Options defaults(Path root, boolean tls, boolean tlsProxy) {
       return new Options(
           root.resolve("service/target/switchboard.jar"),
@@ -502,7 +505,8 @@ final class Servers implements AutoCloseable {
           tlsProxy,
           root.resolve("loadtest/target/tls"),
           List.of("-Xmx2g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20"),
-          "");
+          "",
+          "netty");
     }
 
     /** TLS inside the server processes. */
@@ -511,11 +515,15 @@ final class Servers implements AutoCloseable {
     }
 
     Options withServerJvm(List<String> flags) {
-      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, flags, label);
+      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, flags, label, edge);
     }
 
     Options withLabel(String name) {
-      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, serverJvm, name);
+      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, serverJvm, name, edge);
+    }
+
+    Options withEdge(String name) {
+      return new Options(switchboardJar, peer, results, tls, tlsProxy, tlsDir, serverJvm, label, name);
     }
   }
 }

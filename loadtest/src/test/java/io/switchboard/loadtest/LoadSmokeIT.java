@@ -38,7 +38,8 @@ class LoadSmokeIT {
         false,
         ROOT.resolve("loadtest/target/tls"),
         List.of("-Xmx512m"),
-        ""));
+        "",
+        "netty"));
   }
 
   @Test
@@ -84,7 +85,8 @@ class LoadSmokeIT {
         true,
         tls,
         List.of("-Xmx512m"),
-        ""));
+        "",
+        "netty"));
     for (Protocol kind : Protocol.values()) {
       Map<String, Object> result = proxied.capacity(kind, 1, new int[] {200}, 500);
       assertEquals("haproxy", result.get("tls"), kind + ": " + result);

@@ -61,7 +61,14 @@ public record SwitchboardSettings(
       int ioThreads,
       List<String> allowedOrigins,
       int maxConnections,
-      int acceptBacklog) {}
+      int acceptBacklog,
+      Edge edge) {}
+
+  /** The library serving client sockets. */
+  public enum Edge {
+    NETTY,
+    PEKKO
+  }
 
   public record Tls(
       boolean enabled,
@@ -164,7 +171,8 @@ public record SwitchboardSettings(
             ws.getInt("io-threads"),
             commaList(ws.getString("allowed-origins")),
             ws.getInt("max-connections"),
-            ws.getInt("accept-backlog")),
+            ws.getInt("accept-backlog"),
+            edge(ws.getString("edge"))),
         new Tls(
             tls.getBoolean("enabled"),
             tls.getString("cert-file"),
@@ -242,6 +250,14 @@ public record SwitchboardSettings(
     } catch (IllegalArgumentException | java.net.MalformedURLException e) {
       throw new IllegalArgumentException("JWT_JWKS_URL is not a URL: " + value, e);
     }
+  }
+
+  private static Edge edge(String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "netty" -> Edge.NETTY;
+      case "pekko" -> Edge.PEKKO;
+      default -> throw new IllegalArgumentException("WSS_EDGE must be netty or pekko, got " + value);
+    };
   }
 
   private static List<String> commaList(String value) {

@@ -6,7 +6,6 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,8 +16,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * instead of queueing more.
  */
 final class NettySocket implements Socket {
-  /** RFC 6455: the close reason fits in a control frame's 125 bytes, after the 2-byte code. */
-  private static final int MAX_REASON_BYTES = 123;
   /** After sending a close frame, how long the client has to answer with its own before the TCP close. */
   private static final long CLOSE_HANDSHAKE_TIMEOUT_MILLIS = 3000;
 
@@ -61,7 +58,7 @@ final class NettySocket implements Socket {
       // client answers with its close frame; a client that does not is cut off after the timeout.
       // Meanwhile input is read and dropped (see isClosing).
       channel.config().setAutoRead(true);
-      channel.writeAndFlush(new CloseWebSocketFrame(code, truncate(reason)));
+      channel.writeAndFlush(new CloseWebSocketFrame(code, CloseReasons.truncate(reason)));
       channel.eventLoop().schedule(() -> channel.close(), CLOSE_HANDSHAKE_TIMEOUT_MILLIS,
           TimeUnit.MILLISECONDS);
     }
@@ -80,18 +77,5 @@ final class NettySocket implements Socket {
   @Override
   public void resumeReading() {
     channel.config().setAutoRead(true);
-  }
-
-  private static String truncate(String reason) {
-    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= MAX_REASON_BYTES) {
-      return reason;
-    }
-    String cut = new String(bytes, 0, MAX_REASON_BYTES, StandardCharsets.UTF_8);
-    // A multi-byte character cut in half decodes to U+FFFD (3 bytes); drop it.
-    while (cut.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES || cut.endsWith("\uFFFD")) {
-      cut = cut.substring(0, cut.length() - 1);
-    }
-    return cut;
   }
 }

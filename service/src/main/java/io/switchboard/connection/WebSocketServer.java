@@ -26,13 +26,11 @@ import java.util.function.IntConsumer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The client-facing WebSocket listener ({@code wss://HOST:PORT/socket}), on Netty.
- *
- * <p>Netty rather than Pekko HTTP at this edge because Pekko HTTP's WebSocket API can only close a
- * socket with 1000 or 1011, and Switchboard's protocol closes with 1001, 1009, 1013 and 4000-4003. Nothing
- * past {@link Socket} and {@link ConnectionOpener} knows which library this is.
+ * The client-facing WebSocket listener on Netty, the default edge: about a quarter of the Pekko HTTP
+ * edge's memory per idle connection (BENCHMARKS.md, section 1). Nothing past {@link Socket} and
+ * {@link ConnectionOpener} knows which library this is.
  */
-public final class WebSocketServer implements AutoCloseable {
+public final class WebSocketServer implements WebSocketEdge {
   /** Largest upgrade request (request line plus headers) accepted; tokens live in it. */
   private static final int MAX_UPGRADE_REQUEST = 16 * 1024;
 
@@ -58,13 +56,13 @@ public final class WebSocketServer implements AutoCloseable {
     this.settings = settings;
     this.tls = tls;
     this.gate =
-        new UpgradeGate(
+        new UpgradeGate(new Admission(
             settings.path(),
             verifier,
             allowAnonymous,
             settings.allowedOrigins(),
             settings.maxConnections(),
-            open::get);
+            open::get));
     this.opener = opener;
     // One event loop per core by default (Netty's own default is two): at 1,000 sends/s the deliveries
     // of a send then share an event loop's wake-up more often (BENCHMARKS.md, "What limits it").
@@ -75,13 +73,13 @@ public final class WebSocketServer implements AutoCloseable {
                 : Runtime.getRuntime().availableProcessors());
   }
 
-  /** Binds the listener; returns the bound port. */
+  @Override
   public int start() throws InterruptedException {
     WebSocketServerProtocolConfig protocol =
         WebSocketServerProtocolConfig.newBuilder()
             .websocketPath(settings.path())
             .checkStartsWith(true)
-            .subprotocols(UpgradeGate.SUBPROTOCOL)
+            .subprotocols(Admission.SUBPROTOCOL)
             .handshakeTimeoutMillis(settings.handshakeTimeout().toMillis())
             .handleCloseFrames(true)
             .dropPongFrames(true)
@@ -141,7 +139,7 @@ public final class WebSocketServer implements AutoCloseable {
     return ((InetSocketAddress) listener.localAddress()).getPort();
   }
 
-  /** Stops accepting new sockets; open ones stay. */
+  @Override
   public void stopAccepting() {
     if (listener != null) {
       listener.close().syncUninterruptibly();

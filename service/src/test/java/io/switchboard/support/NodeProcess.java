@@ -74,6 +74,7 @@ public final class NodeProcess implements AutoCloseable {
       builder.environment().put("CLUSTER_HOST", host);
       builder.environment().put("WSS_HOST", host);
       builder.environment().put("API_HOST", host);
+      builder.environment().put("WSS_EDGE", TestCluster.EDGE);
       Map<String, String> fixed = new java.util.HashMap<>(env);
       fixed.put("CLUSTER_PORT", String.valueOf(cluster));
       fixed.put("WSS_PORT", String.valueOf(wss));

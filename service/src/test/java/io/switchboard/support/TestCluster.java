@@ -40,6 +40,11 @@ import org.apache.pekko.cluster.typed.Cluster;
 public final class TestCluster implements AutoCloseable {
   public static final String JWT_SECRET = "test-secret-test-secret-test-secret-0123456789";
   public static final String API_KEY = "test-api-key";
+  /**
+   * The WebSocket edge the nodes of this test run use ({@code -Dswitchboard.wss.edge=pekko}; the build
+   * runs the tests once per edge).
+   */
+  public static final String EDGE = System.getProperty("switchboard.wss.edge", "netty");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path certDir;
@@ -141,6 +146,7 @@ public final class TestCluster implements AutoCloseable {
         "127.0.0.1:" + (clusterPorts.isEmpty() ? port : clusterPorts.get(0)));
     config.put("switchboard.wss.host", "127.0.0.1");
     config.put("switchboard.wss.port", 0);
+    config.put("switchboard.wss.edge", EDGE);
     config.put("switchboard.api.host", "127.0.0.1");
     config.put("switchboard.api.port", 0);
     config.put("switchboard.api.keys", API_KEY);

@@ -1,0 +1,126 @@
+package io.switchboard.connection;
+
+import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.auth.TokenVerifier;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * Decides an upgrade request before any WebSocket or actor exists, the same way on either edge: the
+ * path, that it is a WebSocket upgrade at all, the node's connection limit, the page's Origin, and the
+ * token. A refusal is an HTTP status with an error and a code for the JSON body (404, 400, 503, 403,
+ * 401); an admitted request carries its user (null: anonymous).
+ *
+ * <p>The token is taken from, in this order: {@code Authorization: Bearer}, the {@code token} query
+ * parameter, or a {@code Sec-WebSocket-Protocol} entry {@code bearer.<jwt>} (offered beside
+ * {@code switchboard}, which the server selects).
+ */
+final class Admission {
+  static final String SUBPROTOCOL = "switchboard";
+  private static final String PROTOCOL_TOKEN_PREFIX = "bearer.";
+
+  /** What an edge reads from an upgrade request; header values are null when absent. */
+  record Request(
+      String path,
+      boolean isWebSocketUpgrade,
+      String origin,
+      String authorization,
+      String tokenParameter,
+      List<String> protocolHeaders) {}
+
+  sealed interface Decision {}
+
+  record Admitted(AuthenticatedUser user) implements Decision {}
+
+  record Refused(int status, String error, String code) implements Decision {}
+
+  private final String path;
+  private final TokenVerifier verifier;
+  private final boolean allowAnonymous;
+  private final Set<String> allowedOrigins;
+  private final int maxConnections;
+  private final IntSupplier openConnections;
+
+  /**
+   * @param allowedOrigins origins whose pages may connect; empty: any
+   * @param openConnections sockets the node holds now, this one included
+   */
+  Admission(
+      String path,
+      TokenVerifier verifier,
+      boolean allowAnonymous,
+      List<String> allowedOrigins,
+      int maxConnections,
+      IntSupplier openConnections) {
+    this.path = path;
+    this.verifier = verifier;
+    this.allowAnonymous = allowAnonymous;
+    this.allowedOrigins = allowedOrigins.stream().map(Admission::normalize).collect(Collectors.toSet());
+    this.maxConnections = maxConnections;
+    this.openConnections = openConnections;
+  }
+
+  private static String normalize(String origin) {
+    String lower = origin.trim().toLowerCase(Locale.ROOT);
+    return lower.endsWith("/") ? lower.substring(0, lower.length() - 1) : lower;
+  }
+
+  Decision decide(Request request) {
+    if (!request.path().equals(path)) {
+      return new Refused(404, "no such path; the WebSocket endpoint is " + path, "not_found");
+    }
+    if (!request.isWebSocketUpgrade()) {
+      return new Refused(400,
+          "expected a WebSocket upgrade request (GET with Upgrade: websocket)", "not_websocket");
+    }
+    if (openConnections.getAsInt() > maxConnections) {
+      return new Refused(503,
+          "this node holds its maximum of connections; try another node or later", "node_full");
+    }
+    String origin = request.origin();
+    if (origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(normalize(origin))) {
+      return new Refused(403, "origin not allowed: " + origin, "origin_not_allowed");
+    }
+    String token = token(request);
+    if (token == null) {
+      return allowAnonymous ? new Admitted(null) : new Refused(401, "missing token", "unauthorized");
+    }
+    TokenVerifier.Result result = verifier.verify(token);
+    if (result instanceof TokenVerifier.Rejected rejected) {
+      return new Refused(401, rejected.reason(), "unauthorized");
+    }
+    return new Admitted(((TokenVerifier.Verified) result).user());
+  }
+
+  /** The token of the request, "" when one was offered in a malformed way, null when none was. */
+  private static String token(Request request) {
+    String authorization = request.authorization();
+    if (authorization != null) {
+      return authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+          ? authorization.substring(7).trim()
+          : "";
+    }
+    if (request.tokenParameter() != null) {
+      return request.tokenParameter();
+    }
+    for (String header : request.protocolHeaders()) {
+      for (String entry : header.split(",")) {
+        String trimmed = entry.trim();
+        if (trimmed.startsWith(PROTOCOL_TOKEN_PREFIX)) {
+          return trimmed.substring(PROTOCOL_TOKEN_PREFIX.length());
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Whether the client offered Switchboard's subprotocol (then the server selects it). */
+  static boolean offersSubprotocol(List<String> protocolHeaders) {
+    return protocolHeaders.stream()
+        .flatMap(header -> java.util.Arrays.stream(header.split(",")))
+        .anyMatch(entry -> entry.trim().equals(SUBPROTOCOL));
+  }
+}

@@ -1,0 +1,35 @@
+package io.switchboard.connection;
+
+import io.switchboard.protocol.ApiError;
+import org.apache.pekko.event.LoggingAdapter;
+import org.apache.pekko.http.ParsingErrorHandler;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.scaladsl.model.ErrorInfo;
+import org.apache.pekko.http.scaladsl.model.StatusCode;
+import org.apache.pekko.http.scaladsl.settings.ServerSettings;
+
+/**
+ * The Pekko HTTP edge's answer to a request it cannot parse: the status Pekko HTTP chose, with the
+ * JSON error body every other refusal has (Pekko HTTP's default is plain text and a warning per
+ * request). Named by class in {@code pekko.http.server.parsing.error-handler}.
+ */
+public final class MalformedRequestAnswer extends ParsingErrorHandler {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
+  @Override
+  public HttpResponse handle(
+      StatusCode status, ErrorInfo error, LoggingAdapter log, ServerSettings settings) {
+    log.debug("malformed request, answering {}: {}", status, error.summary());
+    byte[] body;
+    try {
+      body = JSON.writeValueAsBytes(
+          new ApiError("malformed HTTP request: " + error.summary(), "bad_request"));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return HttpResponse.create().withStatus(status.intValue())
+        .withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+}

@@ -47,8 +47,8 @@ import scala.concurrent.duration.FiniteDuration;
  * The client-facing WebSocket listener on Pekko HTTP ({@code switchboard.wss.edge = pekko}): the same
  * admission, close codes, limits and keep-alive as the Netty edge, on Pekko HTTP's server and frame
  * layer with {@link PekkoSocketStage} in place of its message API (which cannot send the protocol's
- * close codes). The Netty edge is the default: it passes the same tests with about a quarter of this
- * edge's memory per idle connection (BENCHMARKS.md, section 1).
+ * close codes). The Netty edge is the default: it passes the same tests with less than a quarter of
+ * this edge's live heap per idle connection (BENCHMARKS.md, section 1).
  */
 public final class PekkoWebSocketServer implements WebSocketEdge {
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =

@@ -26,8 +26,8 @@ import java.util.function.IntConsumer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The client-facing WebSocket listener on Netty, the default edge: about a quarter of the Pekko HTTP
- * edge's memory per idle connection (BENCHMARKS.md, section 1). Nothing past {@link Socket} and
+ * The client-facing WebSocket listener on Netty, the default edge: per idle connection it holds less
+ * than a quarter of the Pekko HTTP edge's live heap (BENCHMARKS.md, section 1). Nothing past {@link Socket} and
  * {@link ConnectionOpener} knows which library this is.
  */
 public final class WebSocketServer implements WebSocketEdge {

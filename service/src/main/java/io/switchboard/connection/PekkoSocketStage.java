@@ -40,6 +40,11 @@ import scala.Option;
  * are Pekko HTTP internals, which a Pekko HTTP upgrade may change.
  */
 final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
+  /**
+   * Control events (pongs, pings, closes) waiting for the client to read, past which the stage stops
+   * reading: a client that floods pings and reads nothing gets TCP backpressure, not a growing queue.
+   */
+  private static final int MAX_PENDING_CONTROL = 16;
   /** After sending a close frame, how long the client has to answer before the TCP close. */
   private static final Duration CLOSE_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
   private static final FrameStart PING = FrameEvent$.MODULE$.fullFrame(
@@ -111,6 +116,8 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
     private final AsyncCallback<Boolean> reading = createAsyncCallback(this::setReading);
     private ActorRef<ConnectionActor.Command> actor;
     private boolean paused;
+    /** Entries of {@code pending} that are not message frames. */
+    private int pendingControl;
     /** The client message being collected: text or binary parts, and its size in bytes. */
     private StringBuilder text;
     private ByteString bytes;
@@ -144,7 +151,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
       open.incrementAndGet();
       actor = opener.open(RandomIds.next(), user, this);
       scheduleWithFixedDelay("ping", settings.pingInterval(), settings.pingInterval());
-      pull(in);
+      pullIfReading();
     }
 
     @Override
@@ -190,7 +197,11 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
         }
         offer(bypass); // or a pong to send
       }
-      if (!paused && !isClosed(in) && !hasBeenPulled(in)) {
+      pullIfReading();
+    }
+
+    private void pullIfReading() {
+      if (!paused && pendingControl < MAX_PENDING_CONTROL && !isClosed(in) && !hasBeenPulled(in)) {
         pull(in);
       }
     }
@@ -242,6 +253,9 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
     }
 
     private void offer(Object event) {
+      if (!(event instanceof OutboundFrame)) {
+        pendingControl++;
+      }
       pending.add(event);
       flush();
     }
@@ -254,16 +268,16 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
           queuedBytes.addAndGet(-frame.size());
           push(out, frame.start());
         } else {
+          pendingControl--;
           push(out, next);
         }
       }
+      pullIfReading();
     }
 
     private void setReading(boolean on) {
       paused = !on;
-      if (on && !isClosed(in) && !hasBeenPulled(in)) {
-        pull(in);
-      }
+      pullIfReading();
     }
 
     // Socket: called from the actor's thread; everything reaches the stage through its callbacks.

@@ -65,7 +65,10 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
   private final ConnectionOpener opener;
   private final IntConsumer closes;
   private final LoggingAdapter log;
-  /** Upgraded sockets not yet closed. */
+  /**
+   * Upgraded sockets not yet closed: what the admission limits. Sockets still in their handshake are
+   * bounded by Pekko HTTP's own max-connections, set a little above it.
+   */
   private final AtomicInteger open = new AtomicInteger();
   private ServerBinding binding;
 

@@ -1,7 +1,9 @@
 package io.switchboard.connection;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.auth.AuthenticatedUser;
 import io.switchboard.auth.TokenVerifier;
+import io.switchboard.protocol.ApiError;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -21,6 +23,7 @@ import java.util.stream.Collectors;
 final class Admission {
   static final String SUBPROTOCOL = "switchboard";
   private static final String PROTOCOL_TOKEN_PREFIX = "bearer.";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What an edge reads from an upgrade request; header values are null when absent. */
   record Request(
@@ -35,7 +38,16 @@ final class Admission {
 
   record Admitted(AuthenticatedUser user) implements Decision {}
 
-  record Refused(int status, String error, String code) implements Decision {}
+  record Refused(int status, String error, String code) implements Decision {
+    /** The JSON body every refusal has: {@code {"error": ..., "code": ...}}. */
+    byte[] body() {
+      try {
+        return JSON.writeValueAsBytes(new ApiError(error, code));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
 
   private final String path;
   private final TokenVerifier verifier;

@@ -1,6 +1,5 @@
 package io.switchboard.connection;
 
-import io.switchboard.protocol.ApiError;
 import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.ParsingErrorHandler;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -15,20 +14,12 @@ import org.apache.pekko.http.scaladsl.settings.ServerSettings;
  * request). Named by class in {@code pekko.http.server.parsing.error-handler}.
  */
 public final class MalformedRequestAnswer extends ParsingErrorHandler {
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper();
-
   @Override
   public HttpResponse handle(
       StatusCode status, ErrorInfo error, LoggingAdapter log, ServerSettings settings) {
     log.debug("malformed request, answering {}: {}", status, error.summary());
-    byte[] body;
-    try {
-      body = JSON.writeValueAsBytes(
-          new ApiError("malformed HTTP request: " + error.summary(), "bad_request"));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] body = new Admission.Refused(
+        status.intValue(), "malformed HTTP request: " + error.summary(), "bad_request").body();
     return HttpResponse.create().withStatus(status.intValue())
         .withEntity(ContentTypes.APPLICATION_JSON, body);
   }

@@ -3,7 +3,6 @@ package io.switchboard.connection;
 import com.typesafe.config.ConfigValueFactory;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.config.SwitchboardSettings;
-import io.switchboard.protocol.ApiError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -51,8 +50,6 @@ import scala.concurrent.duration.FiniteDuration;
  * this edge's live heap per idle connection (BENCHMARKS.md, section 1).
  */
 public final class PekkoWebSocketServer implements WebSocketEdge {
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper();
   /** How long the frame layer waits for the client's close frame after sending its own. */
   private static final FiniteDuration CLOSE_TIMEOUT = FiniteDuration.create(3, TimeUnit.SECONDS);
   /** Sockets beyond the admission limit Pekko HTTP still accepts, so the admission answers 503. */
@@ -176,15 +173,9 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
   }
 
   private static HttpResponse refuse(Admission.Refused refused) {
-    byte[] body;
-    try {
-      body = JSON.writeValueAsBytes(new ApiError(refused.error(), refused.code()));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
     HttpResponse response = HttpResponse.create()
         .withStatus(refused.status())
-        .withEntity(ContentTypes.APPLICATION_JSON, body)
+        .withEntity(ContentTypes.APPLICATION_JSON, refused.body())
         .addHeader(Connection.create("close"));
     return refused.status() == 401
         ? response.addHeader(RawHeader.create("WWW-Authenticate", "Bearer"))

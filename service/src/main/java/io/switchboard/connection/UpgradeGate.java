@@ -1,6 +1,5 @@
 package io.switchboard.connection;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -18,7 +17,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.auth.AuthenticatedUser;
-import io.switchboard.protocol.ApiError;
 import java.util.List;
 
 /**
@@ -29,7 +27,6 @@ import java.util.List;
 @ChannelHandler.Sharable
 final class UpgradeGate extends ChannelInboundHandlerAdapter {
   static final AttributeKey<AuthenticatedUser> USER = AttributeKey.valueOf("switchboard.user");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Admission admission;
 
@@ -78,12 +75,7 @@ final class UpgradeGate extends ChannelInboundHandlerAdapter {
   }
 
   private static void refuse(ChannelHandlerContext ctx, Admission.Refused refused) {
-    byte[] body;
-    try {
-      body = JSON.writeValueAsBytes(new ApiError(refused.error(), refused.code()));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] body = refused.body();
     HttpResponseStatus status = HttpResponseStatus.valueOf(refused.status());
     FullHttpResponse response =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));

@@ -2,7 +2,7 @@ package io.switchboard.connection;
 
 import io.switchboard.RandomIds;
 import io.switchboard.auth.AuthenticatedUser;
-import io.switchboard.protocol.CloseCodes;
+import io.switchboard.config.SwitchboardSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -57,7 +57,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
 
   private final ConnectionOpener opener;
   private final AuthenticatedUser user;
-  private final SwitchboardEdgeSettings settings;
+  private final SwitchboardSettings.Wss settings;
   private final IntConsumer closes;
   /** Millis (monotonic) of the last bytes read from the client, control frames included. */
   private final AtomicLong lastRead;
@@ -71,7 +71,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
   PekkoSocketStage(
       ConnectionOpener opener,
       AuthenticatedUser user,
-      SwitchboardEdgeSettings settings,
+      SwitchboardSettings.Wss settings,
       IntConsumer closes,
       AtomicLong lastRead,
       AtomicInteger open) {
@@ -82,10 +82,6 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
     this.lastRead = lastRead;
     this.open = open;
   }
-
-  /** What the stage needs of the wss settings. */
-  record SwitchboardEdgeSettings(
-      Duration pingInterval, Duration idleTimeout, int maxMessageSize, int queueLimit, long bufferLimit) {}
 
   @Override
   public FlowShape<Object, Object> shape() {
@@ -168,8 +164,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
       switch ((String) key) {
         case "ping" -> {
           if (nowMillis() - lastRead.get() >= settings.idleTimeout().toMillis()) {
-            closes.accept(CloseCodes.GOING_AWAY);
-            close(CloseCodes.GOING_AWAY, "idle timeout");
+            EdgeClose.IDLE.apply(this, closes);
           } else if (nowMillis() - lastRead.get() >= settings.pingInterval().toMillis()) {
             offer(new FrameHandler.DirectAnswer(PING));
           }
@@ -213,8 +208,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
           discarding = true;
           text = null;
           bytes = null;
-          closes.accept(CloseCodes.MESSAGE_TOO_BIG);
-          close(CloseCodes.MESSAGE_TOO_BIG, "message too big");
+          EdgeClose.TOO_BIG.apply(this, closes);
         } else if (textPart != null) {
           text = text == null ? new StringBuilder(textPart) : text.append(textPart);
         } else {
@@ -284,8 +278,8 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
 
     @Override
     public boolean send(OutboundMessage message) {
-      if (closed.get() || queued.get() >= settings.queueLimit()
-          || queuedBytes.get() >= settings.bufferLimit()) {
+      if (closed.get() || queued.get() >= settings.outgoingQueueLimit()
+          || queuedBytes.get() >= settings.outgoingBufferLimit()) {
         return false;
       }
       OutboundFrame frame = OutboundFrame.of(message);

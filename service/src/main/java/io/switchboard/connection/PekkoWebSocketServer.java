@@ -61,7 +61,8 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
   private final Admission admission;
   private final ConnectionOpener opener;
   private final IntConsumer closes;
-  private final LoggingAdapter log;
+  /** Pekko HTTP's frame layer under each socket's stage: one blueprint, materialized per upgrade. */
+  private final BidiFlow<FrameEvent, Object, Object, FrameEvent, NotUsed> frameLayer;
   /**
    * Upgraded sockets not yet closed: what the admission limits. Sockets still in their handshake are
    * bounded by Pekko HTTP's own max-connections, set a little above it.
@@ -85,7 +86,8 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
     this.closes = closes;
     this.admission = new Admission(settings.path(), verifier, allowAnonymous,
         settings.allowedOrigins(), settings.maxConnections(), () -> open.get() + 1);
-    this.log = Logging.getLogger(Adapter.toClassic(system), PekkoWebSocketServer.class);
+    this.frameLayer =
+        frameLayer(Logging.getLogger(Adapter.toClassic(system), PekkoWebSocketServer.class));
   }
 
   @Override
@@ -136,8 +138,7 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
     PekkoSocketStage stage = new PekkoSocketStage(
         opener,
         ((Admission.Admitted) decision).user(),
-        new PekkoSocketStage.SwitchboardEdgeSettings(settings.pingInterval(), settings.idleTimeout(),
-            settings.maxMessageSize(), settings.outgoingQueueLimit(), settings.outgoingBufferLimit()),
+        settings,
         closes,
         lastRead,
         open);
@@ -146,7 +147,7 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
           lastRead.set(PekkoSocketStage.nowMillis());
           return event;
         })
-        .via(frameLayer(log).join(stage));
+        .via(frameLayer.join(stage));
     return ((UpgradeToWebSocketLowLevel) upgrade.get()).handleFrames(
         asGraph(frames),
         Admission.offersSubprotocol(protocols) ? Option.apply(Admission.SUBPROTOCOL) : Option.empty());

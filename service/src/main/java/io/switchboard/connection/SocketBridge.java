@@ -12,7 +12,6 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.RandomIds;
-import io.switchboard.protocol.CloseCodes;
 import java.time.Duration;
 import java.util.function.IntConsumer;
 import java.util.ArrayList;
@@ -70,8 +69,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
           ctx.writeAndFlush(new PingWebSocketFrame());
         }
       } else if (socket != null) {
-        closes.accept(CloseCodes.GOING_AWAY);
-        socket.close(CloseCodes.GOING_AWAY, "idle timeout");
+        EdgeClose.IDLE.apply(socket, closes);
       } else {
         ctx.close();
       }
@@ -117,8 +115,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException && socket != null) {
-      closes.accept(CloseCodes.MESSAGE_TOO_BIG);
-      socket.close(CloseCodes.MESSAGE_TOO_BIG, "message too big");
+      EdgeClose.TOO_BIG.apply(socket, closes);
       return;
     }
     log.debug("socket error, closing {}: {}", ctx.channel().remoteAddress(), cause.toString());

@@ -22,6 +22,14 @@ run capacity                                  # 1: idle connections, 5k steps to
 run capacity --tls --steps 5000,10000         # 1: the same with TLS in the server process
 run capacity --tls-proxy --steps 5000,10000   # 1: the same with TLS ended by HAProxy in front
 run capacity --server switchboard --server-jvm "-Xmx2g" --label g1 # 1: Switchboard on G1
+# 1: Switchboard's two WebSocket edges (WSS_EDGE) side by side; the Pekko HTTP edge's TLS handshakes
+# in the process keep up only when paced (BENCHMARKS.md, "The two WebSocket edges").
+for edge in netty pekko; do
+  run capacity --server switchboard --steps 5000,10000 --edge $edge --label edge-$edge
+  run capacity --server switchboard --tls-proxy --steps 5000,10000 --edge $edge --label edge-$edge
+done
+run capacity --server switchboard --tls --steps 5000,10000 --edge netty --label edge-netty
+run capacity --server switchboard --tls --steps 5000,10000 --edge pekko --connect-rate 100 --label edge-pekko
 # Throughput and latency on the JVM's default collector (G1): the serial one's young pauses dominate p99.
 # Three turns each, servers alternating; the median is the result (this machine is shared and noisy).
 run throughput --repeat 3 --server-jvm "-Xmx2g" # 2: highest rate held at p99 <= 50 ms, nothing lost
@@ -29,6 +37,19 @@ run latency --repeat 3 --server-jvm "-Xmx2g"  # 3: p50/p99/p99.9 at half Socket.
 # The current figures (BENCHMARKS.md §2-3): 60 s of sends first, so that both servers' JITs are warm.
 run throughput --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender
 run latency --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender # at half the line above's Socket.IO rate
+# 2-3: the two edges under sends, taking turns with Socket.IO twice (end of BENCHMARKS.md §3).
+for k in 1 2; do
+  run throughput --server socketio --warmup 60@1000 --server-jvm "-Xmx2g" --label edges-$k
+  for edge in netty pekko; do
+    run throughput --server switchboard --edge $edge --warmup 60@1000 --server-jvm "-Xmx2g" --label edges-$edge-$k
+  done
+done
+for k in 1 2; do
+  run latency --server socketio --rates 1000 --warmup 60@1000 --server-jvm "-Xmx2g" --label edges-$k
+  for edge in netty pekko; do
+    run latency --server switchboard --edge $edge --rates 1000 --warmup 60@1000 --server-jvm "-Xmx2g" --label edges-$edge-$k
+  done
+done
 run storm                                     # 4: 10k clients at once
 run storm --storm-warmup 10000 --label warm   # 4: the same on a node that took a storm before (JIT warm)
 run slow-readers                              # clients that never read: memory over time

@@ -73,7 +73,16 @@ LB_BASE_IMAGE=$base
 SWITCHBOARD_IMAGE=switchboard:compose-test
 LB_IMAGE=switchboard-lb:compose-test
 EOF
-COMPOSE="${COMPOSE:-docker-compose} --env-file $env_file -f deploy/docker-compose.yml -p $project"
+# node3 serves its sockets on the Pekko HTTP edge, node1 and node2 on Netty (the default): one cluster
+# of both, and the checks' node3 device (a send, then 1001 on docker stop) goes through Pekko HTTP.
+cat >"$out/node3-pekko-edge.yml" <<EOF
+version: "2.4"
+services:
+  node3:
+    environment:
+      WSS_EDGE: pekko
+EOF
+COMPOSE="${COMPOSE:-docker-compose} --env-file $env_file -f deploy/docker-compose.yml -f $out/node3-pekko-edge.yml -p $project"
 # Leftovers of an interrupted earlier run.
 $COMPOSE down -v -t 5 >/dev/null 2>&1 || true
 
@@ -92,4 +101,12 @@ set +a
 export COMPOSE CERT="$root/deploy/certs/cert.pem"
 say "checking (wss through HAProxy, each node's API, docker kill/stop/start)"
 java -cp service/target/switchboard.jar deploy/ComposeCheck.java 2>&1 | tee "$out/check.log"
-[[ ${PIPESTATUS[0]} -eq 0 ]] && result="PASS"
+checked=${PIPESTATUS[0]}
+# Each start of node1 and node3 logs its edge: "node node3:25520 started: ws://... (pekko edge) ...".
+edges=$($COMPOSE logs --no-color node1 node3 2>&1 | grep -o 'node node[13]:[0-9]* started: [^ ]* ([a-z]* edge)' \
+  | sed -E 's/node (node[13]):.*(\([a-z]* edge\))/\1 \2/' | sort -u || true)
+say "edges: $(echo "$edges" | tr '\n' ' ')"
+if [[ $checked -eq 0 ]] && grep -qx 'node1 (netty edge)' <<<"$edges" && grep -qx 'node3 (pekko edge)' <<<"$edges" \
+    && [[ $(wc -l <<<"$edges") -eq 2 ]]; then
+  result="PASS"
+fi

@@ -8,9 +8,11 @@ import io.switchboard.support.RawUpgrade;
 import io.switchboard.support.TestCluster;
 import io.switchboard.support.TestCluster.ApiAnswer;
 import io.switchboard.support.WsClient;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,6 +111,52 @@ class BadInputTest {
       }
       raw.frame(0x88, new byte[] {0x03, (byte) 0xe8}, true); // close 1000
       assertEquals(1000, raw.awaitClose());
+    }
+  }
+
+  /**
+   * A client that floods pings and reads nothing: the node either stops reading from it (TCP
+   * backpressure: the Pekko HTTP edge) or keeps reading and leaves most pings unanswered (the Netty
+   * edge answers only the latest while its outgoing buffer is full); it never queues a pong per ping.
+   */
+  @Test
+  void aClientThatFloodsPingsAndReadsNothingIsNotAnsweredWithoutBound() throws Exception {
+    int batches = 1000;
+    int pingsPerBatch = 1000; // 10^6 pings, 131 MB: far more than the sockets' buffers hold
+    byte[] ping = RawSocket.frameBytes(0x89, new byte[125], true);
+    byte[] batch = new byte[ping.length * pingsPerBatch];
+    for (int i = 0; i < pingsPerBatch; i++) {
+      System.arraycopy(ping, 0, batch, i * ping.length, ping.length);
+    }
+    try (RawSocket raw = upgraded()) {
+      AtomicInteger written = new AtomicInteger();
+      Thread writer = new Thread(() -> {
+        try {
+          for (int i = 0; i < batches; i++) {
+            raw.write(batch);
+            written.incrementAndGet();
+          }
+        } catch (IOException e) {
+          // the socket was closed below while this write waited
+        }
+      }, "ping-flooder");
+      writer.start();
+      // Until every ping is written, or the node stops reading: no progress for 3 s.
+      int before = -1;
+      while (writer.isAlive() && written.get() != before) {
+        before = written.get();
+        writer.join(3000);
+      }
+      if (!writer.isAlive()) {
+        // The node read every ping: it must have left most of them unanswered.
+        int pongs = raw.countPongsUntilQuiet(3000);
+        assertTrue(pongs < batches * pingsPerBatch / 2,
+            pongs + " pongs queued for " + batches * pingsPerBatch + " pings");
+      }
+      // Otherwise the node stopped reading (TCP backpressure), which bounds what it holds for the
+      // client. Either way the node must be healthy after (AfterEach).
+      raw.abort();
+      writer.join();
     }
   }
 

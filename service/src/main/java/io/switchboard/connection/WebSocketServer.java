@@ -127,6 +127,7 @@ public final class WebSocketServer implements WebSocketEdge {
                     pipeline.addLast(new HttpServerCodec(8192, MAX_UPGRADE_REQUEST, 8192));
                     pipeline.addLast(new HttpObjectAggregator(MAX_UPGRADE_REQUEST));
                     pipeline.addLast(gate);
+                    pipeline.addLast(new PingAnswers());
                     pipeline.addLast(new WebSocketServerProtocolHandler(protocol));
                     pipeline.addLast(new WebSocketFrameAggregator(settings.maxMessageSize()));
                     pipeline.addLast(

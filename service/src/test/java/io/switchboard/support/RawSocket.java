@@ -15,11 +15,14 @@ import javax.net.ssl.SSLContext;
  * library would (bad UTF-8, reserved opcodes, unmasked or truncated frames, floods).
  */
 public final class RawSocket implements AutoCloseable {
+  /** The TCP socket under {@code socket}'s TLS. */
+  private final Socket tcp;
   private final Socket socket;
   private final OutputStream out;
   private final InputStream in;
 
-  private RawSocket(Socket socket) throws IOException {
+  private RawSocket(Socket tcp, Socket socket) throws IOException {
+    this.tcp = tcp;
     this.socket = socket;
     this.out = socket.getOutputStream();
     this.in = socket.getInputStream();
@@ -27,9 +30,10 @@ public final class RawSocket implements AutoCloseable {
 
   /** Connects and sends {@code request} as is (possibly partial), without reading anything. */
   public static RawSocket connect(SSLContext tls, int port) throws IOException {
-    Socket socket = tls.getSocketFactory().createSocket("localhost", port);
+    Socket tcp = new Socket("localhost", port);
+    Socket socket = tls.getSocketFactory().createSocket(tcp, "localhost", port, true);
     socket.setSoTimeout(30_000);
-    return new RawSocket(socket);
+    return new RawSocket(tcp, socket);
   }
 
   /** Connects and completes a WebSocket upgrade with {@code headers}; fails unless answered 101. */
@@ -61,6 +65,11 @@ public final class RawSocket implements AutoCloseable {
 
   /** A frame with the given first byte (FIN + opcode), masked as a client must unless told not to. */
   public void frame(int finAndOpcode, byte[] payload, boolean masked) throws IOException {
+    write(frameBytes(finAndOpcode, payload, masked));
+  }
+
+  /** The bytes of the frame {@link #frame} sends. */
+  public static byte[] frameBytes(int finAndOpcode, byte[] payload, boolean masked) {
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
     frame.write(finAndOpcode);
     int maskBit = masked ? 0x80 : 0;
@@ -78,12 +87,12 @@ public final class RawSocket implements AutoCloseable {
     }
     byte[] mask = {0x11, 0x22, 0x33, 0x44};
     if (masked) {
-      frame.write(mask);
+      frame.writeBytes(mask);
     }
     for (int i = 0; i < payload.length; i++) {
       frame.write(masked ? payload[i] ^ mask[i % 4] : payload[i]);
     }
-    write(frame.toByteArray());
+    return frame.toByteArray();
   }
 
   /**
@@ -117,6 +126,33 @@ public final class RawSocket implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads server frames until none comes for {@code quietMillis} (or the stream ends) and counts the
+   * pongs among them.
+   */
+  public int countPongsUntilQuiet(int quietMillis) throws IOException {
+    int timeout = socket.getSoTimeout();
+    socket.setSoTimeout(quietMillis);
+    int pongs = 0;
+    try {
+      while (true) {
+        int first = in.read();
+        if (first < 0) {
+          return pongs;
+        }
+        int length = in.read() & 0x7f; // control frames: at most 125 bytes, no extended length
+        in.readNBytes(length);
+        if ((first & 0x0f) == 0xA) {
+          pongs++;
+        }
+      }
+    } catch (SocketTimeoutException e) {
+      return pongs;
+    } finally {
+      socket.setSoTimeout(timeout);
+    }
+  }
+
   /** True when the node closed the connection within the socket's read timeout. */
   public boolean closedByNode() throws IOException {
     try {
@@ -131,8 +167,19 @@ public final class RawSocket implements AutoCloseable {
     }
   }
 
+  /**
+   * Closes the TCP socket at once, without TLS's goodbye: a thread blocked writing to a node that
+   * stopped reading fails there, where {@link #close} would wait for it.
+   */
+  public void abort() throws IOException {
+    tcp.close();
+  }
+
   @Override
   public void close() throws IOException {
+    if (tcp.isClosed()) {
+      return;
+    }
     socket.close();
   }
 }

@@ -15,9 +15,8 @@ import org.junit.jupiter.api.Test;
  * The load generator's smoke run, to keep it working (the full runs are not in CI): against both
  * Switchboard (the jar this build made) and the Socket.IO peer, 100 users with two devices each get
  * sends at two rates (on Switchboard's Pekko HTTP edge too), 200 clients storm in, and 200 connect
- * through HAProxy ending TLS. It checks
- * counts, never speed: every message accepted
- * by the API reaches both devices exactly once, and the results files are written.
+ * through HAProxy ending TLS. It checks counts, never speed: every message accepted by the API
+ * reaches both devices exactly once, and the results files are written.
  */
 class LoadSmokeIT {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();

@@ -101,26 +101,14 @@ public final class RawSocket implements AutoCloseable {
    */
   public int awaitClose() throws IOException {
     try {
-      while (true) {
-        int first = in.read();
-        if (first < 0) {
-          return -1;
-        }
-        int length = in.read() & 0x7f;
-        if (length == 126) {
-          length = (in.read() << 8) | in.read();
-        } else if (length == 127) {
-          long big = 0;
-          for (int i = 0; i < 8; i++) {
-            big = (big << 8) | in.read();
-          }
-          length = (int) big;
-        }
-        byte[] payload = in.readNBytes(length);
-        if ((first & 0x0f) == 0x8) {
+      Frame frame;
+      while ((frame = readFrame()) != null) {
+        if (frame.opcode() == 0x8) {
+          byte[] payload = frame.payload();
           return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
         }
       }
+      return -1;
     } catch (java.net.SocketException e) {
       return -1; // reset by the node
     }
@@ -135,22 +123,40 @@ public final class RawSocket implements AutoCloseable {
     socket.setSoTimeout(quietMillis);
     int pongs = 0;
     try {
-      while (true) {
-        int first = in.read();
-        if (first < 0) {
-          return pongs;
-        }
-        int length = in.read() & 0x7f; // control frames: at most 125 bytes, no extended length
-        in.readNBytes(length);
-        if ((first & 0x0f) == 0xA) {
+      Frame frame;
+      while ((frame = readFrame()) != null) {
+        if (frame.opcode() == 0xA) {
           pongs++;
         }
       }
+      return pongs;
     } catch (SocketTimeoutException e) {
       return pongs;
     } finally {
       socket.setSoTimeout(timeout);
     }
+  }
+
+  /** A frame from the node (never masked): its opcode and payload. */
+  private record Frame(int opcode, byte[] payload) {}
+
+  /** The next frame from the node, or null at the end of the stream. */
+  private Frame readFrame() throws IOException {
+    int first = in.read();
+    if (first < 0) {
+      return null;
+    }
+    int length = in.read() & 0x7f;
+    if (length == 126) {
+      length = (in.read() << 8) | in.read();
+    } else if (length == 127) {
+      long big = 0;
+      for (int i = 0; i < 8; i++) {
+        big = (big << 8) | in.read();
+      }
+      length = (int) big;
+    }
+    return new Frame(first & 0x0f, in.readNBytes(length));
   }
 
   /** True when the node closed the connection within the socket's read timeout. */

@@ -1,8 +1,7 @@
 package io.switchboard.config;
 
-import io.switchboard.auth.TokenVerifier;
-
 import com.typesafe.config.Config;
+import io.switchboard.auth.TokenVerifier;
 import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.handler.DataType;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.switchboard.presence;
 
-import io.switchboard.CborSerializable;
+import io.switchboard.cluster.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

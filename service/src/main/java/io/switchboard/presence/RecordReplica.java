@@ -110,7 +110,10 @@ final class RecordReplica {
     return item;
   }
 
-  /** Keeps {@code item} if it wins over the version here (an expired tombstone never wins over none). */
+  /**
+   * Keeps {@code item} if it wins over the version here; an expired tombstone is not kept where there
+   * is none.
+   */
   void merge(Item item, long now) {
     int bucket = bucketOf(item.userId());
     Item current = buckets.get(bucket).get(item.userId());

@@ -2,13 +2,16 @@ package io.switchboard.presence;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.presence.OnlineRecords.Entry;
 import io.switchboard.presence.OnlineRecords.Item;
+import io.switchboard.presence.OnlineRecords.Items;
 import io.switchboard.presence.OnlineRecords.RecordedConnection;
+import io.switchboard.support.TestKitCluster;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -24,18 +27,43 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
+import org.apache.pekko.serialization.jackson.JacksonCborSerializer;
 
 /**
  * The merge laws of the online records' replicas ({@link RecordReplica}): merging versions of a
  * user's record is commutative, associative and idempotent, a tombstone wins over an older record and
  * a newer record over an older tombstone, and replicas given the same versions, in any order and any
- * number of times, end in the same state, digests included. The generators draw from a few versions,
- * writers and contents, so that versions tie on (version, writer) often.
+ * number of times, end in the same state, digests included; and the versions cross nodes as Jackson
+ * CBOR and come back equal. The generators draw from a few versions, writers and contents, so that
+ * versions tie on (version, writer) often.
  */
 class OnlineRecordsProperties {
   /** The clock of every replica here: all generated tombstones are well within their lifetime. */
   private static final long NOW = 1_800_000_000_000L;
   private static final long TTL = RecordReplica.TOMBSTONE_TTL.toMillis();
+
+  /** A node-local system with the shipped serialization bindings (it opens no socket). */
+  private static ActorTestKit testKit;
+  private static Serialization serialization;
+
+  @BeforeContainer
+  static void system() {
+    testKit = ActorTestKit.create("Wire", TestKitCluster.node("pekko.actor.provider = local"));
+    serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+  }
+
+  @AfterContainer
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
 
   private static Arbitrary<Entry> entries() {
     Arbitrary<RecordedConnection> connection =
@@ -94,14 +122,17 @@ class OnlineRecordsProperties {
   }
 
   @Property(tries = 1000)
-  void theMergeIsOneOfTheTwoAndBeatsTheOther(@ForAll("versions") Item a, @ForAll("versions") Item b) {
+  void theMergeIsOneOfTheTwoAndBeatsTheOther(
+      @ForAll("versions") Item a, @ForAll("versions") Item b) {
     Item merged = RecordReplica.merge(a, b);
     assertTrue(merged == a || merged == b);
-    assertTrue(RecordReplica.ORDER.compare(merged, a) >= 0 && RecordReplica.ORDER.compare(merged, b) >= 0);
+    assertTrue(RecordReplica.ORDER.compare(merged, a) >= 0);
+    assertTrue(RecordReplica.ORDER.compare(merged, b) >= 0);
   }
 
   @Property(tries = 1000)
-  void aTombstoneWinsOverAnOlderRecord(@ForAll("versions") Item record, @ForAll("versions") Item later) {
+  void aTombstoneWinsOverAnOlderRecord(
+      @ForAll("versions") Item record, @ForAll("versions") Item later) {
     Assume.that(record.entry() != null && olderVersion(record, later));
     Item tombstone = new Item(later.userId(), later.version(), later.writer(), null);
     assertSame(tombstone, RecordReplica.merge(record, tombstone));
@@ -111,7 +142,8 @@ class OnlineRecordsProperties {
   }
 
   @Property(tries = 1000)
-  void aNewerRecordWinsOverAnOlderTombstone(@ForAll("versions") Item removed, @ForAll("versions") Item record) {
+  void aNewerRecordWinsOverAnOlderTombstone(
+      @ForAll("versions") Item removed, @ForAll("versions") Item record) {
     Assume.that(record.entry() != null && olderVersion(removed, record));
     Item tombstone = new Item(removed.userId(), removed.version(), removed.writer(), null);
     assertSame(record, RecordReplica.merge(record, tombstone));
@@ -119,7 +151,7 @@ class OnlineRecordsProperties {
     assertEquals(record.entry(), replicaOf(List.of(record, tombstone)).entry(record.userId()));
   }
 
-  /** The replica holds, for each user, the merge of every version it was given, whatever their order. */
+  /** A replica holds, per user, the merge of every version it was given, in whatever order. */
   @Property(tries = 500)
   void aReplicaHoldsTheMergeOfEveryVersionItWasGivenInAnyOrder(
       @ForAll("items") List<Item> items, @ForAll Random random) {
@@ -158,7 +190,8 @@ class OnlineRecordsProperties {
 
   /** After merging each other's differing buckets, two replicas hold the same. */
   @Property(tries = 300)
-  void replicasThatSwapTheirDifferingBucketsAgree(@ForAll("items") List<Item> a, @ForAll("items") List<Item> b) {
+  void replicasThatSwapTheirDifferingBucketsAgree(
+      @ForAll("items") List<Item> a, @ForAll("items") List<Item> b) {
     RecordReplica first = replicaOf(a);
     RecordReplica second = replicaOf(b);
     List<Item> toSecond = first.differing(second.digests(), Integer.MAX_VALUE);
@@ -183,7 +216,8 @@ class OnlineRecordsProperties {
   }
 
   @Property(tries = 300)
-  void theTombstonesPurgedAreExactlyTheExpiredOnes(@ForAll("items") List<Item> items, @ForAll Random random) {
+  void theTombstonesPurgedAreExactlyTheExpiredOnes(
+      @ForAll("items") List<Item> items, @ForAll Random random) {
     RecordReplica replica = replicaOf(items);
     List<Item> before = replica.items();
     long later = NOW + TTL + random.nextInt(7) - 3;
@@ -202,9 +236,22 @@ class OnlineRecordsProperties {
     assertEquals(List.of(), replica.items());
   }
 
+  @Property(tries = 200)
+  void versionsCrossNodesAsJacksonCborAndComeBackEqual(@ForAll("items") List<Item> items) {
+    Items message = new Items(items);
+    Serializer serializer = serialization.findSerializerFor(message);
+    assertInstanceOf(JacksonCborSerializer.class, serializer);
+    byte[] bytes = serialization.serialize(message).get();
+    Object back = serialization.deserialize(
+        bytes, serializer.identifier(), Serializers.manifestFor(serializer, message)).get();
+    assertEquals(message, back);
+  }
+
   /** Whether {@code a}'s (version, writer) is below {@code b}'s. */
   private static boolean olderVersion(Item a, Item b) {
-    return a.version() != b.version() ? a.version() < b.version() : a.writer().compareTo(b.writer()) < 0;
+    return a.version() != b.version()
+        ? a.version() < b.version()
+        : a.writer().compareTo(b.writer()) < 0;
   }
 
   private static RecordReplica replicaOf(List<Item> items) {

@@ -49,9 +49,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
  *       whom it could;
  *   <li>a majority read asks every other replica, keeps the newest version it hears of, and answers once
  *       a majority (this one included) has answered, or at its timeout with what it has;
- *   <li>replicas merge: of two versions of an entry the higher (version, writer) wins; a removal stays
- *       as a tombstone for {@link RecordReplica#TOMBSTONE_TTL}, so that an older copy cannot bring the
- *       entry back ({@link RecordReplica} holds a replica's entries and this rule);
+ *   <li>replicas merge: of two versions of an entry the higher (version, writer) wins (on the rare
+ *       tie the contents decide, so that replicas still agree); a removal stays as a tombstone for
+ *       {@link RecordReplica#TOMBSTONE_TTL}, so that an older copy cannot bring the entry back
+ *       ({@link RecordReplica} holds a replica's entries and this rule);
  *   <li>catching up: when a member becomes Up, or reachable again, this replica asks it for all its
  *       entries (a node that joins gets everything; both sides of a healed partition swap theirs); and
  *       every {@code switchboard.presence.record-gossip-interval} it sends a random member the digests

@@ -172,7 +172,7 @@ class OnlineRecordsProperties {
     assertSameState(join(replicaOf(a), replicaOf(b)), join(replicaOf(b), replicaOf(a)));
   }
 
-  @Property(tries = 500)
+  @Property(tries = 300)
   void mergingReplicasIsAssociative(
       @ForAll("items") List<Item> a, @ForAll("items") List<Item> b, @ForAll("items") List<Item> c) {
     assertSameState(

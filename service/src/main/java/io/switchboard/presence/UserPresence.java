@@ -392,10 +392,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
         recoveryDeadline = System.currentTimeMillis() + records.recoverySettle().toMillis();
         // Wait for the connections the record names on nodes that are still members; those on the
         // node that died (the usual reason for this recovery) will not come back.
-        for (String entry : recorded.connections()) {
-          String node = OnlineRecords.nodeOf(entry);
-          if (node == null || liveMember(node)) {
-            expected.add(OnlineRecords.idOf(entry));
+        for (OnlineRecords.RecordedConnection connection : recorded.connections()) {
+          if (connection.node() == null || liveMember(connection.node())) {
+            expected.add(connection.id());
           }
         }
         timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
@@ -730,7 +729,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
         onlineEventId,
         host,
         graceSince,
-        connections.values().stream().map(c -> OnlineRecords.connection(c.id(), c.node())).toList());
+        connections.values().stream()
+            .map(c -> new OnlineRecords.RecordedConnection(c.id(), c.node()))
+            .toList());
     store.tell(new OnlineRecords.Put<>(userId, entry, records.timeout(), context.getSelf(), answer));
   }
 

@@ -388,7 +388,9 @@ class UserPresenceTest {
     TestProbe<Optional<OnlineRecords.Entry>> answer = testKit.createTestProbe();
     OnlineRecords.get(testKit.system()).ref().tell(new OnlineRecords.Get<>(
         user, false, Duration.ofSeconds(5), answer.getRef(), Optional::ofNullable));
-    return answer.receiveMessage().map(OnlineRecords.Entry::connections).orElse(List.of());
+    return answer.receiveMessage().map(OnlineRecords.Entry::connections).orElse(List.of()).stream()
+        .map(connection -> connection.id() + "@" + connection.node())
+        .toList();
   }
 
   @Test

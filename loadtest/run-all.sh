@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Reruns every benchmark scenario against Switchboard and the Socket.IO peer, writes loadtest/results/
-# (one JSON file per scenario and server) and redraws the plots. BENCHMARKS.md quotes these files.
+# Reruns every benchmark scenario against Switchboard and the Socket.IO peer, writes the raw results to
+# loadtest/results/ (one JSON file per scenario, server and run; git ignores them) and redraws the plots
+# there. BENCHMARKS.md quotes the summaries in loadtest/results/summary/, which
+# loadtest/results/summarize.py makes from the raw files.
 # Root needed only to install redis-server (the Socket.IO cluster's adapter) and haproxy (TLS ended in
 # front of the servers) when they are missing.
 set -euo pipefail

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Reruns every benchmark scenario against Switchboard and the Socket.IO peer, writes loadtest/results/
-# (one JSON file per scenario and server) and redraws the plots. BENCHMARKS.md quotes these files.
+# Reruns every benchmark scenario against Switchboard and the Socket.IO peer, writes the raw results to
+# loadtest/results/ (one JSON file per scenario, server and run; git ignores them) and redraws the plots
+# there. BENCHMARKS.md quotes the summaries in loadtest/results/summary/, which
+# loadtest/results/summarize.py makes from the raw files.
 # Root needed only to install redis-server (the Socket.IO cluster's adapter) and haproxy (TLS ended in
 # front of the servers) when they are missing.
 set -euo pipefail
@@ -37,7 +39,8 @@ run latency --repeat 3 --server-jvm "-Xmx2g"  # 3: p50/p99/p99.9 at half Socket.
 # The current figures (BENCHMARKS.md §2-3): 60 s of sends first, so that both servers' JITs are warm.
 run throughput --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender
 run latency --repeat 3 --warmup 60@1000 --server-jvm "-Xmx2g" --label nettysender # at half the line above's Socket.IO rate
-# 2-3: the two edges under sends, taking turns with Socket.IO twice (end of BENCHMARKS.md §3).
+# 2-3: the two edges under sends, taking turns with Socket.IO twice
+# (BENCHMARKS.md §1, "The two WebSocket edges").
 for k in 1 2; do
   run throughput --server socketio --warmup 60@1000 --server-jvm "-Xmx2g" --label edges-$k
   for edge in netty pekko; do

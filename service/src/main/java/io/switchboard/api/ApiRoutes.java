@@ -4,11 +4,14 @@ import static io.switchboard.api.JsonResponses.JSON;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.switchboard.Switchboard;
+import io.switchboard.Messaging;
 import io.switchboard.auth.ApiKeys;
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.connection.OutboundMessage;
+import io.switchboard.messaging.ClusterInfo;
+import io.switchboard.messaging.UserConnections;
 import io.switchboard.metrics.SwitchboardMetrics;
+import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.protocol.ApiError;
 import io.switchboard.protocol.ConnectionsClosed;
@@ -62,7 +65,8 @@ import org.apache.pekko.util.ByteString;
  * Every route but {@code /health} and the console's static files ({@code /console}) needs
  * {@code Authorization: Bearer API_KEY}. Every error is a JSON
  * {@link ApiError} with the matching status, made by {@link ApiErrors}; a request never gets a 500 for
- * bad input.
+ * bad input. The routes ask {@link Messaging} to send, {@link UserConnections} for a user's
+ * connections, the {@link PresenceEventHub} for the event stream and {@link ClusterInfo} for the rest.
  */
 public final class ApiRoutes extends AllDirectives {
   private static final List<HttpHeader> CONSOLE_HEADERS =
@@ -78,14 +82,26 @@ public final class ApiRoutes extends AllDirectives {
   private static final String SEND_PREFIX = "/v1/users/";
   private static final String SEND_SUFFIX = "/messages";
 
-  private final Switchboard switchboard;
+  private final Messaging messaging;
+  private final UserConnections users;
+  private final PresenceEventHub presenceEvents;
+  private final ClusterInfo cluster;
   private final ApiKeys keys;
   private final SwitchboardSettings.Api settings;
   private final ActorSystem<?> system;
 
   public ApiRoutes(
-      Switchboard switchboard, ApiKeys keys, SwitchboardSettings.Api settings, ActorSystem<?> system) {
-    this.switchboard = switchboard;
+      Messaging messaging,
+      UserConnections users,
+      PresenceEventHub presenceEvents,
+      ClusterInfo cluster,
+      ApiKeys keys,
+      SwitchboardSettings.Api settings,
+      ActorSystem<?> system) {
+    this.messaging = messaging;
+    this.users = users;
+    this.presenceEvents = presenceEvents;
+    this.cluster = cluster;
     this.keys = keys;
     this.settings = settings;
     this.system = system;
@@ -200,7 +216,7 @@ public final class ApiRoutes extends AllDirectives {
             () ->
                 get(
                     () ->
-                        switchboard.isReady()
+                        cluster.isReady()
                             ? json(StatusCodes.OK, Map.of("status", "ready"))
                             : complete(ApiErrors.notReady()))));
   }
@@ -218,8 +234,8 @@ public final class ApiRoutes extends AllDirectives {
         path("messages", () -> post(this::sendMany)),
         path("presence", () -> post(this::presenceMany)),
         path("events", () -> get(this::events)),
-        path("cluster", () -> get(() -> json(StatusCodes.OK, switchboard.clusterView()))),
-        path("nodes", () -> get(() -> answer(switchboard.nodeStats(), stats -> stats))));
+        path("cluster", () -> get(() -> json(StatusCodes.OK, cluster.clusterView()))),
+        path("nodes", () -> get(() -> answer(cluster.nodeStats(), stats -> stats))));
   }
 
   private Route emptyUserId() {
@@ -280,7 +296,7 @@ public final class ApiRoutes extends AllDirectives {
     } else {
       return CompletableFuture.completedFuture(ApiErrors.unsupportedSendType());
     }
-    return answered(switchboard.send(userId, message), delivered -> new Delivery(userId, delivered));
+    return answered(messaging.send(userId, message), delivered -> new Delivery(userId, delivered));
   }
 
   private Route sendMany() {
@@ -311,7 +327,7 @@ public final class ApiRoutes extends AllDirectives {
             }
           }
           return answer(
-              switchboard.to(request.to()).send(message),
+              messaging.to(request.to()).send(message),
               counts -> {
                 List<Delivery> results = new ArrayList<>(counts.size());
                 counts.forEach((user, n) -> results.add(new Delivery(user, n)));
@@ -324,7 +340,7 @@ public final class ApiRoutes extends AllDirectives {
   // --- presence ------------------------------------------------------------------------------
 
   private Route presence(String userId) {
-    return answer(switchboard.presence(userId), p -> p);
+    return answer(users.presence(userId), p -> p);
   }
 
   private Route presenceMany() {
@@ -337,7 +353,7 @@ public final class ApiRoutes extends AllDirectives {
           }
           List<CompletableFuture<Presence>> answers = new ArrayList<>();
           for (String user : new LinkedHashSet<>(query.users())) {
-            answers.add(switchboard.presence(user).toCompletableFuture());
+            answers.add(users.presence(user).toCompletableFuture());
           }
           CompletionStage<PresenceList> all =
               CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
@@ -349,7 +365,7 @@ public final class ApiRoutes extends AllDirectives {
 
   private Route closeConnections(String userId) {
     return answer(
-        switchboard.closeConnections(userId, "closed by the application"),
+        users.closeConnections(userId, "closed by the application"),
         closed -> new ConnectionsClosed(userId, closed));
   }
 
@@ -369,7 +385,7 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private PresenceListener.Registration subscribe(BoundedSourceQueue<ServerSentEvent> queue) {
-    return switchboard.presenceListener(
+    return presenceEvents.add(
         event -> {
           QueueOfferResult result = queue.offer(sse(event));
           if (!result.equals(QueueOfferResult.enqueued())) {

@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslContext;
 import io.switchboard.api.ApiRoutes;
 import io.switchboard.auth.ApiKeys;
 import io.switchboard.auth.TokenVerifier;
+import io.switchboard.config.SeedNode;
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.ConnectionOpener;
@@ -225,17 +226,8 @@ final class NodeWiring {
     }
     Cluster cluster = Cluster.get(system);
     List<Address> seeds = new ArrayList<>();
-    for (String seed : settings.cluster().seedNodes()) {
-      int colon = seed.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new IllegalArgumentException("SEED_NODES entries are host:port, got '" + seed + "'");
-      }
-      seeds.add(
-          new Address(
-              "pekko",
-              settings.clusterName(),
-              seed.substring(0, colon),
-              Integer.parseInt(seed.substring(colon + 1))));
+    for (SeedNode seed : settings.cluster().seedNodes()) {
+      seeds.add(new Address("pekko", settings.clusterName(), seed.host(), seed.port()));
     }
     if (seeds.isEmpty()) {
       seeds.add(cluster.selfMember().address());

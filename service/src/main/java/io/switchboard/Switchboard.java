@@ -6,6 +6,8 @@ import io.switchboard.auth.DevTokens;
 import io.switchboard.config.SwitchboardSettings;
 import io.switchboard.handler.SocketHandler;
 import io.switchboard.messaging.ClusterInfo;
+import io.switchboard.messaging.Messaging;
+import io.switchboard.messaging.Recipients;
 import io.switchboard.messaging.UserConnections;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.presence.UserPresence;

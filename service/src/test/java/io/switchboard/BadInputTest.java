@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.support.RawSocket;
 import io.switchboard.support.RawUpgrade;
-import io.switchboard.support.TestCluster;
 import io.switchboard.support.TestCluster.ApiAnswer;
+import io.switchboard.support.TestCluster;
 import io.switchboard.support.WsClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -2,8 +2,8 @@ package io.switchboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.switchboard.support.TestCluster;
 import io.switchboard.support.TestCluster.ApiAnswer;
+import io.switchboard.support.TestCluster;
 import io.switchboard.support.WsClient;
 import java.util.HashMap;
 import java.util.List;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.switchboard.protocol.PresenceEvent;
-import io.switchboard.support.TestCluster;
 import io.switchboard.support.TestCluster.ApiAnswer;
+import io.switchboard.support.TestCluster;
 import io.switchboard.support.WsClient;
 import java.util.ArrayList;
 import java.util.List;

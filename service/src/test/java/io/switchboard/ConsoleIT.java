@@ -3,6 +3,7 @@ package io.switchboard;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.support.NodeJsTests;
+import io.switchboard.support.RequiredTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -20,8 +21,7 @@ class ConsoleIT {
   @Test
   void anOperatorSeesAUserComeAndGoAndSendsThemAMessage() throws Exception {
     String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-    assertTrue(Files.isExecutable(Path.of(chromium)),
-        "Chromium is needed at " + chromium + " (apt-get install chromium, or set CHROMIUM)");
+    RequiredTools.assumeInstalled(chromium, "apt-get install chromium, or set CHROMIUM");
     System.out.println(NodeJsTests.run(Path.of("src", "test", "browser"), "console.test.js",
         Map.of("SCREENSHOTS", SHOTS.toString(), "CHROMIUM", chromium)));
     for (String shot : new String[] {"1-sign-in.png", "2-online-and-sent.png", "4-offline.png"}) {

@@ -2,6 +2,7 @@ package io.switchboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.switchboard.cluster.RandomIds;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.connection.ConnectionActor;
-import io.switchboard.connection.NodeFanout;
-import io.switchboard.connection.OutboundMessage;
+import io.switchboard.presence.NodeFanout;
+import io.switchboard.presence.SendPathSerializer;
+import io.switchboard.presence.ToConnection;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.support.TestKitCluster;
 import java.io.NotSerializableException;
@@ -65,7 +67,7 @@ class SendPathSerializerTest {
         new UserPresence.SendToUser(message, replyTo),
         new UserPresence.Delivered(2),
         new NodeFanout.Deliver(message, List.of()),
-        new ConnectionActor.Deliver(message))) {
+        new ToConnection.Deliver(message))) {
       assertInstanceOf(SendPathSerializer.class, serialization.findSerializerFor(each),
           each.getClass().getName());
     }
@@ -78,10 +80,10 @@ class SendPathSerializerTest {
   void everyKindOfMessageAndEveryRefComeBackEqualThroughBytesAndBuffers() throws Exception {
     ActorRef<UserPresence.Delivered> replyTo =
         testKit.createTestProbe(UserPresence.Delivered.class).getRef();
-    List<ActorRef<ConnectionActor.Command>> connections = List.of(
-        testKit.createTestProbe(ConnectionActor.Command.class).getRef(),
-        testKit.createTestProbe(ConnectionActor.Command.class).getRef(),
-        testKit.createTestProbe(ConnectionActor.Command.class).getRef());
+    List<ActorRef<ToConnection>> connections = List.of(
+        testKit.createTestProbe(ToConnection.class).getRef(),
+        testKit.createTestProbe(ToConnection.class).getRef(),
+        testKit.createTestProbe(ToConnection.class).getRef());
     for (OutboundMessage message : MESSAGES) {
       for (Object back : roundTrips(new UserPresence.SendToUser(message, replyTo))) {
         UserPresence.SendToUser send = (UserPresence.SendToUser) back;
@@ -93,8 +95,8 @@ class SendPathSerializerTest {
         assertSameMessage(message, batch.message());
         assertEquals(connections, batch.connections());
       }
-      for (Object back : roundTrips(new ConnectionActor.Deliver(message))) {
-        assertSameMessage(message, ((ConnectionActor.Deliver) back).message());
+      for (Object back : roundTrips(new ToConnection.Deliver(message))) {
+        assertSameMessage(message, ((ToConnection.Deliver) back).message());
       }
     }
     for (int count : new int[] {0, 1, 50}) {
@@ -109,8 +111,8 @@ class SendPathSerializerTest {
 
   @Test
   void truncatedOrCorruptBytesAreRefusedNotMisread() {
-    byte[] whole = serializer.toBinary(new ConnectionActor.Deliver(OutboundMessage.text("hello")));
-    String manifest = serializer.manifest(new ConnectionActor.Deliver(OutboundMessage.text("hello")));
+    byte[] whole = serializer.toBinary(new ToConnection.Deliver(OutboundMessage.text("hello")));
+    String manifest = serializer.manifest(new ToConnection.Deliver(OutboundMessage.text("hello")));
     for (int length = 0; length < whole.length; length++) {
       byte[] cut = Arrays.copyOf(whole, length);
       assertThrows(NotSerializableException.class, () -> serializer.fromBinary(cut, manifest),

@@ -3,6 +3,7 @@ package io.switchboard.loadtest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.support.RequiredTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,9 @@ class LoadSmokeIT {
 
   @BeforeAll
   static void installThePeer() throws Exception {
+    RequiredTools.assumeInstalled("haproxy", "apt-get install haproxy");
+    RequiredTools.assumeInstalled("openssl", "apt-get install openssl");
+    RequiredTools.assumeNpmRegistry();
     Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
         .directory(ROOT.resolve("loadtest/peers/socketio").toFile())
         .redirectErrorStream(true)

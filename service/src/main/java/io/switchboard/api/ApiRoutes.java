@@ -4,11 +4,11 @@ import static io.switchboard.api.JsonResponses.JSON;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.switchboard.Messaging;
 import io.switchboard.auth.ApiKeys;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.config.SwitchboardSettings;
-import io.switchboard.connection.OutboundMessage;
 import io.switchboard.messaging.ClusterInfo;
+import io.switchboard.messaging.Messaging;
 import io.switchboard.messaging.UserConnections;
 import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.presence.PresenceEventHub;

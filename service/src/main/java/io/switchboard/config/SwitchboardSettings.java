@@ -1,8 +1,7 @@
 package io.switchboard.config;
 
-import io.switchboard.auth.TokenVerifier;
-
 import com.typesafe.config.Config;
+import io.switchboard.auth.TokenVerifier;
 import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.handler.DataType;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ public record SwitchboardSettings(
       String host,
       int port,
       String bindHost,
-      List<String> seedNodes,
+      List<SeedNode> seedNodes,
       Duration downUnreachableAfter,
       String discovery,
       String serviceName,
@@ -150,7 +149,7 @@ public record SwitchboardSettings(
             cl.getString("host"),
             cl.getInt("port"),
             cl.getString("bind-host"),
-            commaList(cl.getString("seed-nodes")),
+            SeedNode.parseAll(cl.getString("seed-nodes"), c.getString("cluster-name")),
             cl.getDuration("down-unreachable-after"),
             cl.getString("discovery"),
             cl.getString("service-name").isEmpty()

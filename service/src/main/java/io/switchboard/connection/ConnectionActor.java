@@ -4,17 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.CborSerializable;
-import io.switchboard.DirectReceive;
-import io.switchboard.RandomIds;
-import io.switchboard.Recipients;
-import io.switchboard.SendPathSerializable;
 import io.switchboard.auth.AuthenticatedUser;
 import io.switchboard.auth.TokenVerifier;
+import io.switchboard.cluster.CborSerializable;
+import io.switchboard.cluster.DirectReceive;
+import io.switchboard.cluster.OutboundMessage;
+import io.switchboard.cluster.RandomIds;
+import io.switchboard.cluster.SendPathSerializable;
 import io.switchboard.handler.DataType;
+import io.switchboard.handler.InboundFrame;
 import io.switchboard.handler.RequestSocket;
 import io.switchboard.handler.SocketRequest;
+import io.switchboard.messaging.Recipients;
 import io.switchboard.metrics.SwitchboardMetrics;
+import io.switchboard.presence.NodeFanout;
+import io.switchboard.presence.ToConnection;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.ClientError;
 import io.switchboard.protocol.CloseCodes;
@@ -56,26 +60,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>The socket closing stops the actor; the actor stopping closes the socket. State is this node's
  * only: when the node dies, the connection is gone with it and the entity's watch removes it.
  */
-public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Command>
-    implements DirectReceive.Handler<ConnectionActor.Command> {
+public final class ConnectionActor extends AbstractBehavior<ToConnection>
+    implements DirectReceive.Handler<ToConnection> {
 
-  public interface Command {}
-
-  /** A message for this client, from the user's entity or from this node. */
-  public record Deliver(OutboundMessage message) implements Command, SendPathSerializable {}
-
-  /** Close the socket with this code and reason (e.g. 4000 when the app closes the user's sessions). */
-  public record Close(int code, String reason) implements Command, CborSerializable {}
-
-  /** The user's entity holds this connection; the connection watches {@code presence}. */
-  public record Registered(ActorRef<UserPresence.Command> presence)
-      implements Command, CborSerializable {}
-
-  /**
-   * The user's entity was told this connection stopped (which can be wrong for a moment after its node
-   * restarted): register again, so that it knows the connection is open.
-   */
-  public record ConfirmRegistration() implements Command, CborSerializable {}
+  /** This actor's own messages; what presence tells it are the {@link ToConnection} records. */
+  public interface Command extends ToConnection {}
 
   /** A complete message the client sent. */
   public record FromClient(InboundFrame frame) implements Command {}
@@ -111,9 +100,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final ActorContext<Command> context;
-  private final ActorRef<Command> self;
-  private final TimerScheduler<Command> timers;
+  private final ActorContext<ToConnection> context;
+  private final ActorRef<ToConnection> self;
+  private final TimerScheduler<ToConnection> timers;
   private final String connectionId;
   private final String node;
   /** The user of the token the connection opened with, or of the latest refresh. */
@@ -162,7 +151,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
    * @param user the authenticated user, or null for an anonymous connection
    * @param presence the user's entity (through sharding), or null for an anonymous connection
    */
-  public static Behavior<Command> create(
+  public static Behavior<ToConnection> create(
       String connectionId,
       String node,
       AuthenticatedUser user,
@@ -174,7 +163,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     // Every log line of this connection carries its id and user (never its token or messages).
     Map<String, String> mdc =
         Map.of("connectionId", connectionId, "userId", user == null ? "-" : user.id());
-    return Behaviors.withMdc(Command.class, mdc, Behaviors.setup(
+    return Behaviors.withMdc(ToConnection.class, mdc, Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
@@ -192,8 +181,8 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   private ConnectionActor(
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
+      ActorContext<ToConnection> context,
+      TimerScheduler<ToConnection> timers,
       String connectionId,
       String node,
       AuthenticatedUser user,
@@ -226,13 +215,13 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
   }
 
   @Override
-  public Receive<Command> createReceive() {
+  public Receive<ToConnection> createReceive() {
     return new DirectReceive<>(this);
   }
 
   @Override
-  public Behavior<Command> onMessage(Command command) {
-    if (command instanceof Deliver deliver) {
+  public Behavior<ToConnection> onMessage(ToConnection command) {
+    if (command instanceof ToConnection.Deliver deliver) {
       return onDeliver(deliver);
     } else if (command instanceof FromClient fromClient) {
       return onFromClient(fromClient);
@@ -242,9 +231,9 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       return onHandlerReply(reply);
     } else if (command instanceof HandlerTimedOut timedOut) {
       return onHandlerTimedOut(timedOut);
-    } else if (command instanceof Close close) {
+    } else if (command instanceof ToConnection.Close close) {
       return onClose(close);
-    } else if (command instanceof Registered registered) {
+    } else if (command instanceof ToConnection.Registered registered) {
       return onRegistered(registered);
     } else if (command == SocketClosed.INSTANCE) {
       return Behaviors.stopped();
@@ -255,31 +244,31 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     } else if (command == TokenExpired.INSTANCE) {
       closeSocket(CloseCodes.TOKEN_EXPIRED, "token expired");
       return Behaviors.stopped();
-    } else if (command instanceof ConfirmRegistration) {
+    } else if (command instanceof ToConnection.ConfirmRegistration) {
       return register();
     }
     return Behaviors.unhandled();
   }
 
   @Override
-  public Behavior<Command> onSignal(Signal signal) {
+  public Behavior<ToConnection> onSignal(Signal signal) {
     return signal instanceof PostStop ? onPostStop() : Behaviors.unhandled();
   }
 
   /** Registers with the user's entity, from the first wait between re-sends. */
-  private Behavior<Command> register() {
+  private Behavior<ToConnection> register() {
     nextRetry = registerRetry;
     return sendRegistration();
   }
 
-  private Behavior<Command> retryRegister() {
+  private Behavior<ToConnection> retryRegister() {
     Duration doubled = nextRetry.multipliedBy(2);
     Duration longest = registerRetry.multipliedBy(MAX_RETRY_BACKOFF);
     nextRetry = doubled.compareTo(longest) > 0 ? longest : doubled;
     return sendRegistration();
   }
 
-  private Behavior<Command> sendRegistration() {
+  private Behavior<ToConnection> sendRegistration() {
     presence.tell(
         new UserPresence.Register(connectionId, node, openedAt, context.getSelf(), fanout, rejoin));
     // Up to a quarter later, so that connections that opened together do not re-send together.
@@ -290,7 +279,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     return this;
   }
 
-  private Behavior<Command> onDeliver(Deliver deliver) {
+  private Behavior<ToConnection> onDeliver(ToConnection.Deliver deliver) {
     if (send(deliver.message())) {
       return this;
     }
@@ -298,12 +287,12 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onClose(Close close) {
+  private Behavior<ToConnection> onClose(ToConnection.Close close) {
     closeSocket(close.code(), close.reason());
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onRegistered(Registered registered) {
+  private Behavior<ToConnection> onRegistered(ToConnection.Registered registered) {
     cancelRetry();
     if (!registered.presence().equals(watchedEntity)) {
       if (watchedEntity != null) {
@@ -327,7 +316,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     retryGeneration++;
   }
 
-  private Behavior<Command> onPresenceStopped(PresenceStopped stopped) {
+  private Behavior<ToConnection> onPresenceStopped(PresenceStopped stopped) {
     if (!stopped.presence().equals(watchedEntity)) {
       return this;
     }
@@ -352,7 +341,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     socket.close(code, reason);
   }
 
-  private Behavior<Command> onFromClient(FromClient message) {
+  private Behavior<ToConnection> onFromClient(FromClient message) {
     metrics.messagesIn.increment();
     InboundFrame frame = message.frame();
     JsonNode clientId = null;
@@ -436,7 +425,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
    * connection's expiry (answered {@code {"$switchboard": "refreshed", "exp": ...}}); an invalid one is
    * answered with an error and changes nothing; one for another user closes the connection (4003).
    */
-  private Behavior<Command> onControl(JsonNode control) {
+  private Behavior<ToConnection> onControl(JsonNode control) {
     String command = control.path(CONTROL_KEY).asText();
     if (!command.equals("refresh")) {
       return controlReply(command, "unknown command; the commands are request and refresh", null);
@@ -458,7 +447,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     return controlReply("refreshed", null, fresh.claims().get("exp"));
   }
 
-  private Behavior<Command> controlReply(String command, String error, Object exp) {
+  private Behavior<ToConnection> controlReply(String command, String error, Object exp) {
     ObjectNode reply = control(command);
     if (error != null) {
       reply.put("error", error);
@@ -518,7 +507,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     context.pipeToSelf(result, (reply, error) -> new HandlerDone(request.id(), reply, error));
   }
 
-  private Behavior<Command> onHandlerDone(HandlerDone done) {
+  private Behavior<ToConnection> onHandlerDone(HandlerDone done) {
     if (!done.requestId().equals(activeRequest)) {
       return this; // timed out earlier: the late answer is dropped
     }
@@ -535,7 +524,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     return finishActiveRequest();
   }
 
-  private Behavior<Command> onHandlerTimedOut(HandlerTimedOut timeout) {
+  private Behavior<ToConnection> onHandlerTimedOut(HandlerTimedOut timeout) {
     if (!timeout.requestId().equals(activeRequest)) {
       return this;
     }
@@ -545,14 +534,14 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     return finishActiveRequest();
   }
 
-  private Behavior<Command> onHandlerReply(HandlerReply reply) {
+  private Behavior<ToConnection> onHandlerReply(HandlerReply reply) {
     if (reply.requestId().equals(activeRequest)) {
       reply(reply.message());
     }
     return this;
   }
 
-  private Behavior<Command> finishActiveRequest() {
+  private Behavior<ToConnection> finishActiveRequest() {
     timers.cancel(HandlerTimedOut.class);
     activeRequest = null;
     if (readingPaused && outstanding() <= handling.maxInFlight() / 2) {
@@ -659,7 +648,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
       if (user != null) {
         return handling.messaging().send(user.id(), message);
       }
-      self.tell(new Deliver(OutboundMessage.of(message)));
+      self.tell(new ToConnection.Deliver(OutboundMessage.of(message)));
       return CompletableFuture.completedFuture(1);
     }
 
@@ -679,7 +668,7 @@ public final class ConnectionActor extends AbstractBehavior<ConnectionActor.Comm
     }
   }
 
-  private Behavior<Command> onPostStop() {
+  private Behavior<ToConnection> onPostStop() {
     cancelRetry();
     if (presence != null) {
       presence.tell(new UserPresence.Unregister(connectionId));

@@ -1,6 +1,7 @@
 package io.switchboard.connection;
 
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.presence.ToConnection;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** Makes the {@link ConnectionActor} of a socket whose handshake completed. */
@@ -8,5 +9,5 @@ import org.apache.pekko.actor.typed.ActorRef;
 public interface ConnectionOpener {
 
   /** @param user the authenticated user, or null for an anonymous connection */
-  ActorRef<ConnectionActor.Command> open(String connectionId, AuthenticatedUser user, Socket socket);
+  ActorRef<ToConnection> open(String connectionId, AuthenticatedUser user, Socket socket);
 }

@@ -1,5 +1,7 @@
 package io.switchboard.connection;
 
+import io.switchboard.metrics.ConnectionCounts;
+import io.switchboard.presence.ToConnection;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -12,18 +14,18 @@ import org.apache.pekko.actor.typed.ActorRef;
  * This node's live connection actors, for what concerns the node as a whole: counting them, and closing
  * them all when the node shuts down.
  */
-public final class ConnectionRegistry {
+public final class ConnectionRegistry implements ConnectionCounts {
   private final ConcurrentHashMap<String, Entry> connections = new ConcurrentHashMap<>();
   private volatile CompletableFuture<Void> drained;
 
   /** A live connection and its user's id (null for an anonymous one). */
-  private record Entry(ActorRef<ConnectionActor.Command> connection, String userId) {}
+  private record Entry(ActorRef<ToConnection> connection, String userId) {}
 
-  void add(String connectionId, ActorRef<ConnectionActor.Command> connection, String userId) {
+  void add(String connectionId, ActorRef<ToConnection> connection, String userId) {
     connections.put(connectionId, new Entry(connection, userId));
   }
 
-  void remove(String connectionId, ActorRef<ConnectionActor.Command> connection) {
+  void remove(String connectionId, ActorRef<ToConnection> connection) {
     connections.computeIfPresent(
         connectionId, (id, entry) -> entry.connection().equals(connection) ? null : entry);
     CompletableFuture<Void> waiting = drained;
@@ -32,11 +34,13 @@ public final class ConnectionRegistry {
     }
   }
 
+  @Override
   public int size() {
     return connections.size();
   }
 
   /** The distinct authenticated users with a connection here (counted when asked: O(connections)). */
+  @Override
   public int users() {
     Set<String> users = new HashSet<>();
     for (Entry entry : connections.values()) {
@@ -54,7 +58,7 @@ public final class ConnectionRegistry {
   public CompletableFuture<Void> closeAll(int code, String reason, Duration timeout) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     drained = done;
-    connections.values().forEach(e -> e.connection().tell(new ConnectionActor.Close(code, reason)));
+    connections.values().forEach(e -> e.connection().tell(new ToConnection.Close(code, reason)));
     if (connections.isEmpty()) {
       done.complete(null);
     }

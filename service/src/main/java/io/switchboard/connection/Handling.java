@@ -1,9 +1,9 @@
 package io.switchboard.connection;
 
-import io.switchboard.Messaging;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.handler.DataType;
 import io.switchboard.handler.SocketHandler;
+import io.switchboard.messaging.Messaging;
 import java.time.Duration;
 
 /**

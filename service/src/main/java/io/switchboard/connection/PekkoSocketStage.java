@@ -1,8 +1,11 @@
 package io.switchboard.connection;
 
-import io.switchboard.RandomIds;
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.cluster.OutboundMessage;
+import io.switchboard.cluster.RandomIds;
 import io.switchboard.config.SwitchboardSettings;
+import io.switchboard.handler.InboundFrame;
+import io.switchboard.presence.ToConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -110,7 +113,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AsyncCallback<Object> enqueue = createAsyncCallback(this::fromActor);
     private final AsyncCallback<Boolean> reading = createAsyncCallback(this::setReading);
-    private ActorRef<ConnectionActor.Command> actor;
+    private ActorRef<ToConnection> actor;
     private boolean paused;
     /** Entries of {@code pending} that are not message frames. */
     private int pendingControl;

@@ -1,5 +1,7 @@
 package io.switchboard.connection;
 
+import io.switchboard.cluster.OutboundMessage;
+
 /**
  * The one thing a {@link ConnectionActor} knows of its transport. Implementations are thread-safe and
  * never block; the WebSocket library behind them can change without touching presence or routing.

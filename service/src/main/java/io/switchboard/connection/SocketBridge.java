@@ -11,11 +11,13 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.switchboard.RandomIds;
+import io.switchboard.cluster.RandomIds;
+import io.switchboard.handler.InboundFrame;
+import io.switchboard.presence.ToConnection;
 import java.time.Duration;
-import java.util.function.IntConsumer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +35,7 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
   private final ConnectionOpener opener;
   private final int pingsBeforeClose;
   private NettySocket socket;
-  private ActorRef<ConnectionActor.Command> actor;
+  private ActorRef<ToConnection> actor;
   private List<InboundFrame> early = new ArrayList<>();
   private int idleEvents;
 

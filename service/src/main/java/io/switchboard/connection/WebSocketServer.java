@@ -22,8 +22,8 @@ import io.switchboard.auth.TokenVerifier;
 import io.switchboard.config.SwitchboardSettings;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntConsumer;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * The client-facing WebSocket listener on Netty, the default edge: per idle connection it holds less

@@ -1,9 +1,8 @@
 package io.switchboard.events;
 
-import io.switchboard.metrics.SwitchboardMetrics;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.metrics.SwitchboardMetrics;
 import io.switchboard.protocol.PresenceEvent;
 import io.switchboard.protocol.Signatures;
 import java.net.URI;

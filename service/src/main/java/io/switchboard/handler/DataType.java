@@ -2,7 +2,7 @@ package io.switchboard.handler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.switchboard.connection.InboundFrame;
+import io.switchboard.handler.InboundFrame;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;

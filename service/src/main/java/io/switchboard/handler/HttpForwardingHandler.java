@@ -3,7 +3,7 @@ package io.switchboard.handler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
-import io.switchboard.connection.OutboundMessage;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.protocol.ForwardedRequest;
 import io.switchboard.protocol.Signatures;
 import java.io.IOException;

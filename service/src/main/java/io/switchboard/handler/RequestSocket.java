@@ -1,6 +1,6 @@
 package io.switchboard.handler;
 
-import io.switchboard.Recipients;
+import io.switchboard.messaging.Recipients;
 import java.util.Collection;
 import java.util.concurrent.CompletionStage;
 

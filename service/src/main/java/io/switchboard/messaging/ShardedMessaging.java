@@ -2,9 +2,7 @@ package io.switchboard.messaging;
 
 import static io.switchboard.messaging.Asks.onCompletingThread;
 
-import io.switchboard.Messaging;
-import io.switchboard.Recipients;
-import io.switchboard.connection.OutboundMessage;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Limits;

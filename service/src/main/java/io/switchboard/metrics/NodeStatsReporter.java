@@ -1,7 +1,6 @@
 package io.switchboard.metrics;
 
-import io.switchboard.CborSerializable;
-import io.switchboard.connection.ConnectionRegistry;
+import io.switchboard.cluster.CborSerializable;
 import io.switchboard.protocol.NodeStats;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -25,7 +24,7 @@ public final class NodeStatsReporter {
 
   private NodeStatsReporter() {}
 
-  public static Behavior<Get> create(String node, ConnectionRegistry registry) {
+  public static Behavior<Get> create(String node, ConnectionCounts registry) {
     return Behaviors.setup(
         context -> {
           context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));

@@ -1,12 +1,13 @@
 package io.switchboard.presence;
 
-import io.switchboard.CborSerializable;
+import io.switchboard.cluster.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.apache.pekko.actor.Address;
@@ -48,8 +49,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
  *       whom it could;
  *   <li>a majority read asks every other replica, keeps the newest version it hears of, and answers once
  *       a majority (this one included) has answered, or at its timeout with what it has;
- *   <li>replicas merge: of two versions of an entry the higher (version, writer) wins; a removal stays
- *       as a tombstone for {@link #TOMBSTONE_TTL}, so that an older copy cannot bring the entry back;
+ *   <li>replicas merge: of two versions of an entry the higher (version, writer) wins (on the rare
+ *       tie the contents decide, so that replicas still agree); a removal stays as a tombstone for
+ *       {@link RecordReplica#TOMBSTONE_TTL}, so that an older copy cannot bring the entry back
+ *       ({@link RecordReplica} holds a replica's entries and this rule);
  *   <li>catching up: when a member becomes Up, or reachable again, this replica asks it for all its
  *       entries (a node that joins gets everything; both sides of a healed partition swap theirs); and
  *       every {@code switchboard.presence.record-gossip-interval} it sends a random member the digests
@@ -58,48 +61,39 @@ import org.apache.pekko.cluster.typed.Subscribe;
  *
  * <p>Only a user's entity writes the user's entry, so outside a split brain an entry has one writer at a
  * time, whose versions increase; a new incarnation reads with majority consistency first, so its
- * versions continue above the last incarnation's.
+ * versions continue above the last incarnation's. Entries, with their connections, cross nodes as
+ * records in Jackson CBOR ({@link Item}).
  */
 public final class OnlineRecords implements Extension {
 
   /**
    * One online user's record. The grace start is the epoch millisecond the user's last connection went
    * (0: the user has connections), so that an entity that moves during the offline grace continues the
-   * grace instead of starting it again. {@code connections} lists the user's connections as
-   * {@code <id>@<node host:port>}: the entity rewrites the record whenever a connection joins or
-   * leaves, so a new incarnation knows whom to wait for (and skips those on nodes that are gone).
+   * grace instead of starting it again. {@code connections} lists the user's connections: the entity
+   * rewrites the record whenever a connection joins or leaves, so a new incarnation knows whom to wait
+   * for (and skips those on nodes that are gone).
    */
-  record Entry(String onlineEventId, String host, long graceSince, List<String> connections) {
-    String encode() {
-      return onlineEventId + " " + host + " " + graceSince + " "
-          + (connections.isEmpty() ? "-" : String.join(",", connections));
+  record Entry(
+      String onlineEventId, String host, long graceSince, List<RecordedConnection> connections) {
+    Entry {
+      connections = connections == null ? List.of() : List.copyOf(connections);
     }
 
-    static Entry decode(String value) {
-      String[] parts = value.split(" ");
-      long graceSince = parts.length > 2 ? Long.parseLong(parts[2]) : 0;
-      List<String> connections =
-          parts.length > 3 && !parts[3].equals("-") ? List.of(parts[3].split(",")) : List.of();
-      return new Entry(parts[0], parts[1], graceSince, connections);
+    /** A hash of the contents, the same on every node (a record's own hashCode is unspecified). */
+    long digest() {
+      long h = Objects.hashCode(onlineEventId);
+      h = 31 * h + Objects.hashCode(host);
+      h = 31 * h + Long.hashCode(graceSince);
+      for (RecordedConnection connection : connections) {
+        h = 31 * h + Objects.hashCode(connection.id());
+        h = 31 * h + Objects.hashCode(connection.node());
+      }
+      return h;
     }
   }
 
-  /** {@code <id>@<node>} for a record's connection list. */
-  static String connection(String connectionId, String node) {
-    return connectionId + "@" + node;
-  }
-
-  /** The node of a record's connection entry, or null when it names none. */
-  static String nodeOf(String entry) {
-    int at = entry.lastIndexOf('@');
-    return at < 0 ? null : entry.substring(at + 1);
-  }
-
-  /** The connection id of a record's connection entry. */
-  static String idOf(String entry) {
-    int at = entry.lastIndexOf('@');
-    return at < 0 ? entry : entry.substring(0, at);
-  }
+  /** A connection of a recorded user: its id, and the node ({@code host:port}) it is on. */
+  record RecordedConnection(String id, String node) {}
 
   public interface Command {}
 
@@ -126,18 +120,16 @@ public final class OnlineRecords implements Extension {
   public record UsersOnHost<T>(String host, ActorRef<T> replyTo, Function<List<String>, T> answer)
       implements Command {}
 
-  /** One version of a user's record; {@code value} null: removed. */
-  record Item(String userId, long version, String writer, String value) implements CborSerializable {
-    /** Whether this version wins over {@code other} of the same user. */
-    boolean newerThan(Item other) {
-      return version != other.version ? version > other.version : writer.compareTo(other.writer) > 0;
-    }
-
+  /**
+   * One version of a user's record; {@code entry} null: removed (a tombstone). Which of two versions
+   * wins is {@link RecordReplica#merge(Item, Item)}.
+   */
+  record Item(String userId, long version, String writer, Entry entry) implements CborSerializable {
     long digest() {
       long h = userId.hashCode();
       h = h * 0x9E3779B97F4A7C15L + version;
       h = h * 0x9E3779B97F4A7C15L + writer.hashCode();
-      h = h * 0x9E3779B97F4A7C15L + (value == null ? 0 : value.hashCode());
+      h = h * 0x9E3779B97F4A7C15L + (entry == null ? 0 : entry.digest());
       // MurmurHash3's finalizer, so that buckets' XORs of these do not cancel by accident.
       h ^= h >>> 33;
       h *= 0xFF51AFD7ED558CCDL;
@@ -179,19 +171,8 @@ public final class OnlineRecords implements Extension {
     INSTANCE
   }
 
-  /**
-   * How long a removed record is remembered, so that an older copy of it is not merged back. Only a
-   * replica cut off for longer could still hold one, and the split-brain resolver downs (and so
-   * empties) a node cut off from the majority within seconds; if one did, the entity reading the
-   * revived record would emit the user's offline again, with the same event id.
-   */
-  static final Duration TOMBSTONE_TTL = Duration.ofHours(1);
-
   /** How often expired tombstones are dropped. */
   private static final Duration PURGE_INTERVAL = Duration.ofMinutes(1);
-
-  /** Buckets compared by digest: about 1/1024 of the records each. */
-  static final int BUCKETS = 1024;
 
   /** Most entries sent back for one gossip round; the rest differ again in the next. */
   private static final int MAX_REPAIR = 2000;
@@ -227,10 +208,6 @@ public final class OnlineRecords implements Extension {
     return ref;
   }
 
-  private static int bucketOf(String userId) {
-    return Math.floorMod(Integer.rotateLeft(userId.hashCode() * 0x9E3779B9, 16), BUCKETS);
-  }
-
   /** A write or majority read waiting for answers from other replicas. */
   private static final class Pending {
     int awaited;
@@ -242,6 +219,10 @@ public final class OnlineRecords implements Extension {
     }
   }
 
+  /**
+   * The replica's messaging: the requests of this node's entities, the writes and reads of the other
+   * replicas, the majority each waits for, and the catching up. Its data is a {@link RecordReplica}.
+   */
   private static final class Replica extends AbstractBehavior<Command> {
     static Behavior<Command> create() {
       return Behaviors.setup(
@@ -251,15 +232,10 @@ public final class OnlineRecords implements Extension {
     private final TimerScheduler<Command> timers;
     private final ActorRefResolver resolver;
     private final Address self;
-    private final String writer;
     /** The other members' replicas (Up or leaving): where writes go, and whose answers count. */
     private final Map<UniqueAddress, ActorRef<Command>> peers = new LinkedHashMap<>();
-    private final List<Map<String, Item>> buckets = new ArrayList<>(BUCKETS);
-    /** Per bucket, the XOR of its items' digests. */
-    private final long[] digests = new long[BUCKETS];
+    private final RecordReplica records;
     private final Map<Long, Pending> pending = new HashMap<>();
-    /** The writers' addresses, one string each (a few: the nodes this replica has heard from). */
-    private final Map<String, String> writers = new HashMap<>();
     /** Starts at random: an answer to a request made before a restart matches no new one. */
     private long nextRequest = ThreadLocalRandom.current().nextLong();
     private long lastPurge = System.currentTimeMillis();
@@ -270,10 +246,7 @@ public final class OnlineRecords implements Extension {
       this.resolver = ActorRefResolver.get(context.getSystem());
       Cluster cluster = Cluster.get(context.getSystem());
       this.self = cluster.selfMember().address();
-      this.writer = self.toString();
-      for (int i = 0; i < BUCKETS; i++) {
-        buckets.add(new HashMap<>());
-      }
+      this.records = new RecordReplica(self.toString());
       cluster.subscriptions().tell(Subscribe.create(
           context.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
           ClusterEvent.MemberEvent.class));
@@ -297,7 +270,7 @@ public final class OnlineRecords implements Extension {
           .onMessage(Read.class, this::onRead)
           .onMessage(ReadResult.class, this::onReadResult)
           .onMessage(RequestTimedOut.class, this::onRequestTimedOut)
-          .onMessage(Pull.class, pull -> send(pull.replyTo(), everything()))
+          .onMessage(Pull.class, pull -> send(pull.replyTo(), records.items()))
           .onMessage(Digests.class, this::onDigests)
           .onMessage(Items.class, this::onItems)
           .onMessage(MemberChanged.class, this::onMemberChanged)
@@ -317,7 +290,7 @@ public final class OnlineRecords implements Extension {
     }
 
     private <T> void answer(Get<T> get) {
-      get.replyTo().tell(get.answer().apply(entryOf(get.userId())));
+      get.replyTo().tell(get.answer().apply(records.entry(get.userId())));
     }
 
     private static <T> void answer(Put<T> put) {
@@ -325,11 +298,7 @@ public final class OnlineRecords implements Extension {
     }
 
     private Behavior<Command> onPut(Put<?> put) {
-      Item current = buckets.get(bucketOf(put.userId())).get(put.userId());
-      long version = Math.max(System.currentTimeMillis(), current == null ? 0 : current.version() + 1);
-      Item item = new Item(
-          put.userId(), version, writer, put.entry() == null ? null : put.entry().encode());
-      merge(item);
+      Item item = records.write(put.userId(), put.entry(), System.currentTimeMillis());
       if (peers.isEmpty()) {
         answer(put);
         return this;
@@ -367,34 +336,25 @@ public final class OnlineRecords implements Extension {
     }
 
     private Behavior<Command> onReplicate(Replicate replicate) {
-      merge(replicate.item());
+      records.merge(replicate.item(), System.currentTimeMillis());
       replicate.replyTo().tell(new Ack(replicate.request()));
       return this;
     }
 
     private Behavior<Command> onRead(Read read) {
-      read.replyTo().tell(
-          new ReadResult(read.request(), buckets.get(bucketOf(read.userId())).get(read.userId())));
+      read.replyTo().tell(new ReadResult(read.request(), records.item(read.userId())));
       return this;
     }
 
     private Behavior<Command> onReadResult(ReadResult result) {
       if (result.item() != null) {
-        merge(result.item());
+        records.merge(result.item(), System.currentTimeMillis());
       }
       return answered(result.request());
     }
 
     private Behavior<Command> onUsersOnHost(UsersOnHost<?> query) {
-      List<String> users = new ArrayList<>();
-      for (Map<String, Item> bucket : buckets) {
-        for (Item item : bucket.values()) {
-          if (item.value() != null && Entry.decode(item.value()).host().equals(query.host())) {
-            users.add(item.userId());
-          }
-        }
-      }
-      answer(query, users);
+      answer(query, records.usersOnHost(query.host()));
       return this;
     }
 
@@ -402,56 +362,20 @@ public final class OnlineRecords implements Extension {
       query.replyTo().tell(query.answer().apply(users));
     }
 
-    private Entry entryOf(String userId) {
-      Item item = buckets.get(bucketOf(userId)).get(userId);
-      return item == null || item.value() == null ? null : Entry.decode(item.value());
-    }
-
-    /** Keeps {@code item} if it is newer than the version here (an expired tombstone never is). */
-    private void merge(Item item) {
-      int bucket = bucketOf(item.userId());
-      Item current = buckets.get(bucket).get(item.userId());
-      if (current == null ? !expired(item, System.currentTimeMillis()) : item.newerThan(current)) {
-        String writer = writers.computeIfAbsent(item.writer(), name -> name);
-        if (writer != item.writer()) {
-          // Every entry received brings its own copy of the writer's address: keep one per writer.
-          item = new Item(item.userId(), item.version(), writer, item.value());
-        }
-        buckets.get(bucket).put(item.userId(), item);
-        digests[bucket] ^= item.digest() ^ (current == null ? 0 : current.digest());
-      }
-    }
-
-    private static boolean expired(Item item, long now) {
-      return item.value() == null && item.version() < now - TOMBSTONE_TTL.toMillis();
-    }
-
     private Behavior<Command> onItems(Items items) {
-      items.items().forEach(this::merge);
+      records.mergeAll(items.items(), System.currentTimeMillis());
       return this;
     }
 
-    private List<Item> everything() {
-      List<Item> all = new ArrayList<>();
-      for (Map<String, Item> bucket : buckets) {
-        all.addAll(bucket.values());
-      }
-      return all;
-    }
-
     private Behavior<Command> onDigests(Digests theirs) {
-      if (theirs.digests().length != BUCKETS) {
+      if (theirs.digests().length != RecordReplica.BUCKETS) {
         getContext().getLog().warn(
-            "ignoring digests of {} buckets (here: {})", theirs.digests().length, BUCKETS);
+            "ignoring digests of {} buckets (here: {})",
+            theirs.digests().length,
+            RecordReplica.BUCKETS);
         return this;
       }
-      List<Item> differing = new ArrayList<>();
-      for (int i = 0; i < BUCKETS && differing.size() < MAX_REPAIR; i++) {
-        if (theirs.digests()[i] != digests[i]) {
-          differing.addAll(buckets.get(i).values());
-        }
-      }
-      return send(theirs.replyTo(), differing);
+      return send(theirs.replyTo(), records.differing(theirs.digests(), MAX_REPAIR));
     }
 
     private Behavior<Command> send(ActorRef<Command> to, List<Item> items) {
@@ -493,27 +417,14 @@ public final class OnlineRecords implements Extension {
       long now = System.currentTimeMillis();
       if (now - lastPurge > PURGE_INTERVAL.toMillis()) {
         lastPurge = now;
-        purgeTombstones(now);
+        records.purgeTombstones(now);
       }
       if (!peers.isEmpty()) {
         List<ActorRef<Command>> all = new ArrayList<>(peers.values());
         all.get(ThreadLocalRandom.current().nextInt(all.size()))
-            .tell(new Digests(digests.clone(), getContext().getSelf()));
+            .tell(new Digests(records.digests(), getContext().getSelf()));
       }
       return this;
-    }
-
-    private void purgeTombstones(long now) {
-      for (int i = 0; i < BUCKETS; i++) {
-        var items = buckets.get(i).values().iterator();
-        while (items.hasNext()) {
-          Item item = items.next();
-          if (expired(item, now)) {
-            items.remove();
-            digests[i] ^= item.digest();
-          }
-        }
-      }
     }
   }
 }

@@ -1,6 +1,6 @@
 package io.switchboard.presence;
 
-import io.switchboard.CborSerializable;
+import io.switchboard.cluster.CborSerializable;
 import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.protocol.PresenceEvent;
 import java.util.Set;

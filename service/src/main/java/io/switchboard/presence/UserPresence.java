@@ -1,13 +1,12 @@
 package io.switchboard.presence;
 
-import io.switchboard.CborSerializable;
-import io.switchboard.DirectReceive;
-import io.switchboard.RandomIds;
-import io.switchboard.SendPathSerializable;
-import io.switchboard.connection.ConnectionActor;
-import io.switchboard.connection.NodeFanout;
-import io.switchboard.connection.OutboundMessage;
+import io.switchboard.cluster.CborSerializable;
+import io.switchboard.cluster.DirectReceive;
+import io.switchboard.cluster.OutboundMessage;
+import io.switchboard.cluster.RandomIds;
+import io.switchboard.cluster.SendPathSerializable;
 import io.switchboard.metrics.SwitchboardMetrics;
+import io.switchboard.presence.NodeFanout;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.ConnectionInfo;
 import io.switchboard.protocol.PresenceEvent;
@@ -106,7 +105,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       String connectionId,
       String node,
       long openedAt,
-      ActorRef<ConnectionActor.Command> connection,
+      ActorRef<ToConnection> connection,
       ActorRef<NodeFanout.Command> fanout,
       boolean rejoin)
       implements Command, CborSerializable {}
@@ -135,15 +134,15 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
 
   public record Closed(int connections) implements CborSerializable {}
 
-  private record ConnectionStopped(String connectionId, ActorRef<ConnectionActor.Command> connection)
+  private record ConnectionStopped(String connectionId, ActorRef<ToConnection> connection)
       implements Command {}
 
   /** A connection reported stopped was asked whether it is still there, and did not answer in time. */
-  private record CheckTimedOut(String connectionId, ActorRef<ConnectionActor.Command> connection)
+  private record CheckTimedOut(String connectionId, ActorRef<ToConnection> connection)
       implements Command {}
 
   /** Watch again a connection that answered the check (its node should be Up here by now). */
-  private record Rewatch(String connectionId, ActorRef<ConnectionActor.Command> connection)
+  private record Rewatch(String connectionId, ActorRef<ToConnection> connection)
       implements Command {}
 
   private enum Idle implements Command {
@@ -230,7 +229,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       String id,
       String node,
       long openedAt,
-      ActorRef<ConnectionActor.Command> ref,
+      ActorRef<ToConnection> ref,
       ActorRef<NodeFanout.Command> fanout) {}
 
   /** Starts sharding of user entities on this node; their events go to this node's {@code events}. */
@@ -393,10 +392,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
         recoveryDeadline = System.currentTimeMillis() + records.recoverySettle().toMillis();
         // Wait for the connections the record names on nodes that are still members; those on the
         // node that died (the usual reason for this recovery) will not come back.
-        for (String entry : recorded.connections()) {
-          String node = OnlineRecords.nodeOf(entry);
-          if (node == null || liveMember(node)) {
-            expected.add(OnlineRecords.idOf(entry));
+        for (OnlineRecords.RecordedConnection connection : recorded.connections()) {
+          if (connection.node() == null || liveMember(connection.node())) {
+            expected.add(connection.id());
           }
         }
         timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
@@ -478,7 +476,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
     Connection previous = connections.get(register.connectionId());
     if (previous == null && !register.rejoin() && connections.size() >= maxConnections) {
       // The newest is refused: the user's open devices keep working (as Centrifugo's per-user limit).
-      register.connection().tell(new ConnectionActor.Close(
+      register.connection().tell(new ToConnection.Close(
           CloseCodes.TOO_MANY_CONNECTIONS, "too many connections for this user (" + maxConnections + ")"));
       return this;
     }
@@ -553,7 +551,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       offlineAnnounced = false;
       record(announce ? onlineEventId : null);
     }
-    register.connection().tell(new ConnectionActor.Registered(context.getSelf()));
+    register.connection().tell(new ToConnection.Registered(context.getSelf()));
     return allBack ? flushHeld() : this;
   }
 
@@ -574,7 +572,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       return remove(id, stopped.connection());
     }
     checking.add(id);
-    stopped.connection().tell(new ConnectionActor.ConfirmRegistration());
+    stopped.connection().tell(new ToConnection.ConfirmRegistration());
     timers.startSingleTimer(checkKey(id), new CheckTimedOut(id, stopped.connection()), STOPPED_CHECK);
     return this;
   }
@@ -599,7 +597,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
   }
 
   /** Removes a connection; {@code ref} non-null means only if it is still that actor. */
-  private Behavior<Command> remove(String connectionId, ActorRef<ConnectionActor.Command> ref) {
+  private Behavior<Command> remove(String connectionId, ActorRef<ToConnection> ref) {
     Connection connection = connections.get(connectionId);
     if (connection == null || (ref != null && !connection.ref().equals(ref))) {
       return this;
@@ -731,7 +729,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
         onlineEventId,
         host,
         graceSince,
-        connections.values().stream().map(c -> OnlineRecords.connection(c.id(), c.node())).toList());
+        connections.values().stream()
+            .map(c -> new OnlineRecords.RecordedConnection(c.id(), c.node()))
+            .toList());
     store.tell(new OnlineRecords.Put<>(userId, entry, records.timeout(), context.getSelf(), answer));
   }
 
@@ -769,7 +769,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
 
   private void deliver(SendToUser send) {
     tellConnections(
-        new ConnectionActor.Deliver(send.message()),
+        new ToConnection.Deliver(send.message()),
         refs -> new NodeFanout.Deliver(send.message(), refs));
     send.replyTo().tell(new Delivered(connections.size()));
     metrics.sends.increment();
@@ -782,9 +782,9 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
    * what the entity tells it arrives in order.
    */
   private void tellConnections(
-      ConnectionActor.Command command,
-      Function<List<ActorRef<ConnectionActor.Command>>, NodeFanout.Command> batch) {
-    Map<ActorRef<NodeFanout.Command>, List<ActorRef<ConnectionActor.Command>>> byNode = null;
+      ToConnection command,
+      Function<List<ActorRef<ToConnection>>, NodeFanout.Command> batch) {
+    Map<ActorRef<NodeFanout.Command>, List<ActorRef<ToConnection>>> byNode = null;
     for (Connection connection : connections.values()) {
       if (connection.fanout() == null) {
         connection.ref().tell(command);
@@ -811,7 +811,7 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
 
   private Behavior<Command> onCloseConnections(CloseConnections close) {
     tellConnections(
-        new ConnectionActor.Close(close.code(), close.reason()),
+        new ToConnection.Close(close.code(), close.reason()),
         refs -> new NodeFanout.Close(close.code(), close.reason(), refs));
     close.replyTo().tell(new Closed(connections.size()));
     return this;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.cluster.OutboundMessage;
+import io.switchboard.presence.ToConnection;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
 import java.time.Duration;
@@ -85,7 +87,7 @@ class ConnectionActorTest {
   static final Handling NO_HANDLER =
       new Handling(null, io.switchboard.handler.DataType.JSON, Duration.ofSeconds(10), 16, 256, 0, 1, null, null);
 
-  private ActorRef<ConnectionActor.Command> start(
+  private ActorRef<ToConnection> start(
       String id, AuthenticatedUser user, RecordingSocket socket,
       TestProbe<UserPresence.Command> presence, Duration retry) {
     return testKit.spawn(
@@ -97,7 +99,7 @@ class ConnectionActorTest {
   void registersWithTheUsersEntityOnStartAndUnregistersWhenTheSocketCloses() {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
     RecordingSocket socket = new RecordingSocket(100);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start("c1", ALICE, socket, presence, Duration.ofMinutes(1));
 
     UserPresence.Register register = presence.expectMessageClass(UserPresence.Register.class);
@@ -126,7 +128,7 @@ class ConnectionActorTest {
                   return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
                 }));
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         testKit.spawn(ConnectionActor.create("c1", "node-a", ALICE, socket, counting,
             Duration.ofMillis(50), registry, NO_HANDLER));
     TestProbe<Void> waiter = testKit.createTestProbe();
@@ -135,8 +137,8 @@ class ConnectionActorTest {
       return null;
     });
 
-    connection.tell(new ConnectionActor.Registered(testKit.createTestProbe(UserPresence.Command.class).getRef()));
-    connection.tell(new ConnectionActor.Deliver(OutboundMessage.text("sync")));
+    connection.tell(new ToConnection.Registered(testKit.createTestProbe(UserPresence.Command.class).getRef()));
+    connection.tell(new ToConnection.Deliver(OutboundMessage.text("sync")));
     socket.next(); // the acknowledgement has been processed
     int afterAck = registrations.get();
     waiter.expectNoMessage(Duration.ofMillis(500));
@@ -146,12 +148,12 @@ class ConnectionActorTest {
   @Test
   void registersAgainAsARejoinWhenTheEntityStops() {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start("c1", ALICE, new RecordingSocket(10), presence, Duration.ofMinutes(1));
     assertFalse(presence.expectMessageClass(UserPresence.Register.class).rejoin());
 
     TestProbe<UserPresence.Command> entity = testKit.createTestProbe(UserPresence.Command.class);
-    connection.tell(new ConnectionActor.Registered(entity.getRef()));
+    connection.tell(new ToConnection.Registered(entity.getRef()));
     entity.stop();
 
     UserPresence.Register again = presence.expectMessageClass(UserPresence.Register.class);
@@ -162,11 +164,11 @@ class ConnectionActorTest {
   @Test
   void deliveredMessagesGoToTheSocketInOrder() throws Exception {
     RecordingSocket socket = new RecordingSocket(100);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start("c1", ALICE, socket, testKit.createTestProbe(UserPresence.Command.class),
             Duration.ofMinutes(1));
     for (int i = 0; i < 20; i++) {
-      connection.tell(new ConnectionActor.Deliver(OutboundMessage.text("m" + i)));
+      connection.tell(new ToConnection.Deliver(OutboundMessage.text("m" + i)));
     }
     for (int i = 0; i < 20; i++) {
       assertEquals("m" + i, socket.next().text());
@@ -177,11 +179,11 @@ class ConnectionActorTest {
   void aClientThatDoesNotReadIsClosedWith1013InsteadOfQueueingMore() {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
     RecordingSocket socket = new RecordingSocket(3);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start("c1", ALICE, socket, presence, Duration.ofMinutes(1));
     presence.expectMessageClass(UserPresence.Register.class);
     for (int i = 0; i < 4; i++) {
-      connection.tell(new ConnectionActor.Deliver(OutboundMessage.text("m" + i)));
+      connection.tell(new ToConnection.Deliver(OutboundMessage.text("m" + i)));
     }
     assertEquals(CloseCodes.TRY_AGAIN_LATER, socket.awaitClose());
     presence.expectMessageClass(UserPresence.Unregister.class);
@@ -192,10 +194,10 @@ class ConnectionActorTest {
   void aCloseCommandClosesTheSocketWithItsCodeAndUnregisters() {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
     RecordingSocket socket = new RecordingSocket(3);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start("c1", ALICE, socket, presence, Duration.ofMinutes(1));
     presence.expectMessageClass(UserPresence.Register.class);
-    connection.tell(new ConnectionActor.Close(CloseCodes.CLOSED_BY_APP, "logout"));
+    connection.tell(new ToConnection.Close(CloseCodes.CLOSED_BY_APP, "logout"));
     assertEquals(CloseCodes.CLOSED_BY_APP, socket.awaitClose());
     presence.expectMessageClass(UserPresence.Unregister.class);
   }
@@ -203,9 +205,9 @@ class ConnectionActorTest {
   @Test
   void anAnonymousConnectionHasNoPresenceButReceivesMessages() throws Exception {
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start("anon", null, socket, null, Duration.ofMinutes(1));
-    connection.tell(new ConnectionActor.Deliver(OutboundMessage.binary(new byte[] {7})));
+    connection.tell(new ToConnection.Deliver(OutboundMessage.binary(new byte[] {7})));
     assertEquals(OutboundMessage.Kind.BINARY, socket.next().kind());
     connection.tell(ConnectionActor.SocketClosed.INSTANCE);
     testKit.createTestProbe().expectTerminated(connection);

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.connection.ConnectionActorTest.RecordingSocket;
+import io.switchboard.presence.ToConnection;
 import io.switchboard.presence.UserPresence;
 import java.time.Duration;
 import java.util.Map;
@@ -58,7 +60,7 @@ class RegistrationBackoffTest {
   @Test
   void aRestartedEntityStartsTheWaitsOver() {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
-    ActorRef<ConnectionActor.Command> connection = start(presence);
+    ActorRef<ToConnection> connection = start(presence);
     presence.expectMessageClass(UserPresence.Register.class);
     for (int resend = 0; resend < 3; resend++) { // after the waits of 1, 2 and 4 s, the next is 8 s
       clock.timePasses(Duration.ofSeconds(5));
@@ -66,7 +68,7 @@ class RegistrationBackoffTest {
     }
 
     TestProbe<UserPresence.Command> entity = testKit.createTestProbe(UserPresence.Command.class);
-    connection.tell(new ConnectionActor.Registered(entity.getRef()));
+    connection.tell(new ToConnection.Registered(entity.getRef()));
     entity.stop();
     UserPresence.Register again = presence.expectMessageClass(UserPresence.Register.class);
     assertTrue(again.rejoin());
@@ -79,23 +81,23 @@ class RegistrationBackoffTest {
   void anAnsweredRegistrationIsNotSentAgain() throws InterruptedException {
     TestProbe<UserPresence.Command> presence = testKit.createTestProbe(UserPresence.Command.class);
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection = start(presence, socket);
+    ActorRef<ToConnection> connection = start(presence, socket);
     presence.expectMessageClass(UserPresence.Register.class);
     clock.timePasses(Duration.ofMillis(1250));
     presence.expectMessageClass(UserPresence.Register.class); // a re-send is scheduled again now
 
-    connection.tell(new ConnectionActor.Registered(presence.getRef()));
+    connection.tell(new ToConnection.Registered(presence.getRef()));
     // Delivered after the answer: once it is out, the answer was handled, before the clock moves.
-    connection.tell(new ConnectionActor.Deliver(OutboundMessage.text("after")));
+    connection.tell(new ToConnection.Deliver(OutboundMessage.text("after")));
     assertEquals("after", socket.sent.poll(10, TimeUnit.SECONDS).text());
     clock.expectNoMessageFor(Duration.ofSeconds(30), presence);
   }
 
-  private ActorRef<ConnectionActor.Command> start(TestProbe<UserPresence.Command> presence) {
+  private ActorRef<ToConnection> start(TestProbe<UserPresence.Command> presence) {
     return start(presence, new RecordingSocket(10));
   }
 
-  private ActorRef<ConnectionActor.Command> start(
+  private ActorRef<ToConnection> start(
       TestProbe<UserPresence.Command> presence, RecordingSocket socket) {
     return testKit.spawn(
         ConnectionActor.create("c1", "node-a", new AuthenticatedUser("alice", Map.of()),

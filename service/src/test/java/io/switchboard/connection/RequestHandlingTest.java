@@ -7,13 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.switchboard.Messaging;
-import io.switchboard.Recipients;
 import io.switchboard.auth.AuthenticatedUser;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.connection.ConnectionActorTest.RecordingSocket;
 import io.switchboard.handler.DataType;
+import io.switchboard.handler.InboundFrame;
 import io.switchboard.handler.SocketHandler;
 import io.switchboard.handler.SocketRequest;
+import io.switchboard.messaging.Messaging;
+import io.switchboard.messaging.Recipients;
+import io.switchboard.presence.ToConnection;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.support.TestCluster;
@@ -67,7 +70,7 @@ class RequestHandlingTest {
 
   private final RecordingMessaging messaging = new RecordingMessaging();
 
-  private ActorRef<ConnectionActor.Command> start(
+  private ActorRef<ToConnection> start(
       AuthenticatedUser user, RecordingSocket socket, SocketHandler handler, DataType type,
       Duration timeout, int maxInFlight, int maxQueued) {
     return testKit.spawn(
@@ -77,11 +80,11 @@ class RequestHandlingTest {
             new Handling(handler, type, timeout, maxInFlight, maxQueued, 0, 1, null, messaging)));
   }
 
-  private ActorRef<ConnectionActor.Command> start(RecordingSocket socket, SocketHandler handler) {
+  private ActorRef<ToConnection> start(RecordingSocket socket, SocketHandler handler) {
     return start(ALICE, socket, handler, DataType.JSON, Duration.ofSeconds(10), 16, 256);
   }
 
-  private static void fromClient(ActorRef<ConnectionActor.Command> connection, String text) {
+  private static void fromClient(ActorRef<ToConnection> connection, String text) {
     connection.tell(new ConnectionActor.FromClient(InboundFrame.text(text)));
   }
 
@@ -93,7 +96,7 @@ class RequestHandlingTest {
   void theHandlerGetsConnectionDataRequestIdAndUserAndItsValueIsTheReply() throws Exception {
     BlockingQueue<SocketRequest> requests = new LinkedBlockingQueue<>();
     RecordingSocket socket = new RecordingSocket(100);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(socket, (request, s) -> {
           requests.add(request);
           return CompletableFuture.completedFuture(Map.of("echo", request.data()));
@@ -123,7 +126,7 @@ class RequestHandlingTest {
     assertEquals("{not json", data.poll(10, TimeUnit.SECONDS));
 
     RecordingSocket binary = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> bytes =
+    ActorRef<ToConnection> bytes =
         start(ALICE, binary, recording, DataType.BINARY, Duration.ofSeconds(10), 16, 256);
     bytes.tell(new ConnectionActor.FromClient(InboundFrame.binary(new byte[] {1, 2})));
     assertArrayEquals(new byte[] {1, 2}, (byte[]) data.poll(10, TimeUnit.SECONDS));
@@ -135,7 +138,7 @@ class RequestHandlingTest {
   void aRequestEnvelopeGetsItsReplyOrErrorBackWithTheClientsId() throws Exception {
     RecordingSocket socket = new RecordingSocket(20);
     BlockingQueue<Object> data = new LinkedBlockingQueue<>();
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(socket, (request, s) -> {
           data.add(request.data());
           JsonNode body = (JsonNode) request.data();
@@ -182,7 +185,7 @@ class RequestHandlingTest {
     List<Object> handled = new CopyOnWriteArrayList<>();
     RecordingSocket socket = new RecordingSocket(10);
     // A burst of 2 that refills once in ~17 minutes: the third to fifth messages are over the limit.
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         testKit.spawn(
             ConnectionActor.create("c1", "node-a", ALICE, socket,
                 testKit.createTestProbe(UserPresence.Command.class).getRef(),
@@ -217,7 +220,7 @@ class RequestHandlingTest {
   @Test
   void aMessageThatIsNotJsonGetsAnErrorWithItsRequestIdAndTheConnectionStaysOpen() throws Exception {
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(socket, (request, s) -> CompletableFuture.completedFuture("ok"));
     fromClient(connection, "{broken");
     JsonNode error = json(socket.next());
@@ -231,7 +234,7 @@ class RequestHandlingTest {
   @Test
   void aThrowingHandlerGivesTheClientItsMessageAsAnError() throws Exception {
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(socket, (request, s) -> {
           throw new IllegalStateException("no such room");
         });
@@ -269,7 +272,7 @@ class RequestHandlingTest {
     CompletableFuture<Object> slow = new CompletableFuture<>();
     List<String> ids = new CopyOnWriteArrayList<>();
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(ALICE, socket, (request, s) -> {
           ids.add(request.requestId());
           return ids.size() == 1 ? slow : CompletableFuture.completedFuture("second");
@@ -291,7 +294,7 @@ class RequestHandlingTest {
     int[] concurrent = {0};
     int[] maxConcurrent = {0};
     RecordingSocket socket = new RecordingSocket(2000);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(ALICE, socket, (request, s) -> {
           synchronized (concurrent) {
             maxConcurrent[0] = Math.max(maxConcurrent[0], ++concurrent[0]);
@@ -323,7 +326,7 @@ class RequestHandlingTest {
   void pastMaxInFlightTheSocketIsNotReadAndPastMaxQueuedItIsClosedWith1013() throws Exception {
     CompletableFuture<Object> never = new CompletableFuture<>();
     RecordingSocket socket = new RecordingSocket(100);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(ALICE, socket, (request, s) -> never, DataType.JSON, Duration.ofSeconds(30), 4, 8);
     for (int i = 0; i < 3; i++) {
       fromClient(connection, "1");
@@ -344,7 +347,7 @@ class RequestHandlingTest {
   void readingResumesWhenTheHandlerCatchesUp() {
     List<CompletableFuture<Object>> pending = new CopyOnWriteArrayList<>();
     RecordingSocket socket = new RecordingSocket(100);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(ALICE, socket, (request, s) -> {
           CompletableFuture<Object> f = new CompletableFuture<>();
           pending.add(f);

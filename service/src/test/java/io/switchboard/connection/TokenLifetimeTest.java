@@ -12,6 +12,8 @@ import io.switchboard.auth.DevTokens;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.connection.ConnectionActorTest.RecordingSocket;
 import io.switchboard.handler.DataType;
+import io.switchboard.handler.InboundFrame;
+import io.switchboard.presence.ToConnection;
 import io.switchboard.presence.UserPresence;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.support.TestCluster;
@@ -54,7 +56,7 @@ class TokenLifetimeTest {
     return ((TokenVerifier.Verified) VERIFIER.verify(token)).user();
   }
 
-  private ActorRef<ConnectionActor.Command> start(AuthenticatedUser user, RecordingSocket socket) {
+  private ActorRef<ToConnection> start(AuthenticatedUser user, RecordingSocket socket) {
     Handling handling =
         new Handling((request, s) -> {
           handled.add(request.data());
@@ -66,7 +68,7 @@ class TokenLifetimeTest {
             Duration.ofMinutes(1), new ConnectionRegistry(), handling));
   }
 
-  private static void send(ActorRef<ConnectionActor.Command> connection, String text) {
+  private static void send(ActorRef<ToConnection> connection, String text) {
     connection.tell(new ConnectionActor.FromClient(InboundFrame.text(text)));
   }
 
@@ -85,7 +87,7 @@ class TokenLifetimeTest {
   void aFreshTokenForTheSameUserMovesTheExpiry() throws Exception {
     RecordingSocket socket = new RecordingSocket(10);
     Instant firstExpiry = Instant.now().plusSeconds(2);
-    ActorRef<ConnectionActor.Command> connection = start(user(token("ann", firstExpiry)), socket);
+    ActorRef<ToConnection> connection = start(user(token("ann", firstExpiry)), socket);
     Instant later = Instant.now().plusSeconds(3600);
     send(connection, refresh(token("ann", later)));
     JsonNode answer = JSON.readTree(socket.next().text());
@@ -102,7 +104,7 @@ class TokenLifetimeTest {
   @Test
   void anInvalidRefreshIsAnsweredWithAnErrorAndChangesNothing() throws Exception {
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(user(token("ann", Instant.now().plusSeconds(3))), socket);
     String wrongSecret = DevTokens.sign("another-secret-another-secret-another-0123", "ann", Duration.ofHours(1));
     send(connection, refresh(wrongSecret));
@@ -116,7 +118,7 @@ class TokenLifetimeTest {
   @Test
   void aRefreshWithAnotherUsersTokenClosesTheConnectionWith4003() {
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         start(user(token("ann", Instant.now().plusSeconds(3600))), socket);
     send(connection, refresh(token("mallory", Instant.now().plusSeconds(3600))));
     assertEquals(CloseCodes.WRONG_USER, socket.awaitClose());
@@ -126,7 +128,7 @@ class TokenLifetimeTest {
   @Test
   void aTokenWithoutExpiryNeverClosesTheConnectionAndOtherJsonGoesToTheApp() throws Exception {
     RecordingSocket socket = new RecordingSocket(10);
-    ActorRef<ConnectionActor.Command> connection = start(user(token("ann", null)), socket);
+    ActorRef<ToConnection> connection = start(user(token("ann", null)), socket);
     send(connection, "{\"text\": \"mentions $switchboard but is not a control frame\"}");
     assertEquals("ok", socket.next().text());
     send(connection, "{\"$switchboard\": \"dance\"}");

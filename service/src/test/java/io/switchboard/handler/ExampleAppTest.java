@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.Switchboard;
+import io.switchboard.support.RequiredTools;
 import io.switchboard.support.TestCluster;
 import io.switchboard.support.WsClient;
 import java.io.BufferedReader;
@@ -25,6 +26,7 @@ class ExampleAppTest {
   void theExampleAppAnswersClientMessagesAndReceivesPresenceWebhooks() throws Exception {
     Path script = Path.of("..", "examples", "handler_app.py").toAbsolutePath().normalize();
     assertEquals(true, Files.isRegularFile(script), "example app at " + script);
+    RequiredTools.assumeInstalled("python3", "apt-get install python3");
     int port = TestCluster.freePort();
     ProcessBuilder builder =
         new ProcessBuilder("python3", script.toString(), Integer.toString(port)).redirectErrorStream(true);

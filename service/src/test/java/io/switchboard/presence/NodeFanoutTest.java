@@ -3,9 +3,9 @@ package io.switchboard.presence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.typesafe.config.Config;
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.connection.ConnectionActor;
-import io.switchboard.connection.NodeFanout;
-import io.switchboard.connection.OutboundMessage;
+import io.switchboard.presence.NodeFanout;
 import io.switchboard.support.TestKitCluster;
 import java.time.Duration;
 import java.util.List;
@@ -62,10 +62,10 @@ class NodeFanoutTest {
   @Test
   void oneMessagePerRemoteNodeCarriesASendAndACloseToAllItsConnections() {
     TestProbe<NodeFanout.Command> remoteFanout = devicesNode.createTestProbe(NodeFanout.Command.class);
-    TestProbe<ConnectionActor.Command> phone = devicesNode.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> laptop =
-        devicesNode.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> desk = entityNode.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = devicesNode.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> laptop =
+        devicesNode.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> desk = entityNode.createTestProbe(ToConnection.class);
     register(entityFromDevicesNode, "phone", phone, remoteFanout.getRef());
     register(entityFromDevicesNode, "laptop", laptop, remoteFanout.getRef());
     register(entity, "desk", desk, NodeFanout.get(entityNode.system()).ref());
@@ -89,7 +89,7 @@ class NodeFanoutTest {
         remoteFanout.expectMessageClass(NodeFanout.Close.class, Duration.ofSeconds(10));
     assertEquals(List.of(phone.getRef(), laptop.getRef()), close.connections());
     assertEquals(4000, close.code());
-    assertEquals(4000, desk.expectMessageClass(ConnectionActor.Close.class).code());
+    assertEquals(4000, desk.expectMessageClass(ToConnection.Close.class).code());
     // Nothing reached the remote connections but through their node's fan-out.
     phone.expectNoMessage(Duration.ofMillis(300));
     laptop.expectNoMessage(Duration.ofMillis(300));
@@ -98,9 +98,9 @@ class NodeFanoutTest {
   @Test
   void theFanoutHandsEverySendToEachConnectionInOrder() {
     ActorRef<NodeFanout.Command> fanout = NodeFanout.get(devicesNode.system()).ref();
-    TestProbe<ConnectionActor.Command> phone = devicesNode.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> laptop =
-        devicesNode.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = devicesNode.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> laptop =
+        devicesNode.createTestProbe(ToConnection.class);
     register(entityFromDevicesNode, "phone", phone, fanout);
     register(entityFromDevicesNode, "laptop", laptop, fanout);
 
@@ -113,7 +113,7 @@ class NodeFanoutTest {
     for (int i = 0; i < 20; i++) {
       assertEquals(2, delivered.receiveMessage(Duration.ofSeconds(10)).connections());
     }
-    for (TestProbe<ConnectionActor.Command> device : List.of(phone, laptop)) {
+    for (TestProbe<ToConnection> device : List.of(phone, laptop)) {
       for (int i = 0; i < 20; i++) {
         assertEquals("m" + i, deliverText(device));
       }
@@ -124,15 +124,15 @@ class NodeFanoutTest {
   private void register(
       ActorRef<UserPresence.Command> via,
       String id,
-      TestProbe<ConnectionActor.Command> connection,
+      TestProbe<ToConnection> connection,
       ActorRef<NodeFanout.Command> fanout) {
     via.tell(new UserPresence.Register(id, "node", 0, connection.getRef(), fanout, false));
-    connection.expectMessageClass(ConnectionActor.Registered.class, Duration.ofSeconds(15));
+    connection.expectMessageClass(ToConnection.Registered.class, Duration.ofSeconds(15));
   }
 
-  private static String deliverText(TestProbe<ConnectionActor.Command> connection) {
+  private static String deliverText(TestProbe<ToConnection> connection) {
     return connection
-        .expectMessageClass(ConnectionActor.Deliver.class, Duration.ofSeconds(10))
+        .expectMessageClass(ToConnection.Deliver.class, Duration.ofSeconds(10))
         .message()
         .text();
   }

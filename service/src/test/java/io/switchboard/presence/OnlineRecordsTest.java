@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 class OnlineRecordsTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final OnlineRecords.Entry ENTRY =
-      new OnlineRecords.Entry("event-1", "pekko://Records@127.0.0.1:1", 0, List.of("c1@node:1"));
+      new OnlineRecords.Entry("event-1", "pekko://Records@127.0.0.1:1", 0,
+          List.of(new OnlineRecords.RecordedConnection("c1", "node:1")));
   private static final OnlineRecords.Entry PROBE =
       new OnlineRecords.Entry("probe", "pekko://Records@127.0.0.1:2", 0, List.of());
 
@@ -82,7 +83,7 @@ class OnlineRecordsTest {
     ActorTestKit b = two.get(1);
 
     // As if a's write to b had been lost: only a has it.
-    give(a, new OnlineRecords.Item("bob", System.currentTimeMillis(), "a", ENTRY.encode()));
+    give(a, new OnlineRecords.Item("bob", System.currentTimeMillis(), "a", ENTRY));
     assertEquals(Optional.empty(), get(b, "bob", false));
     assertEquals(Optional.of(ENTRY), get(b, "bob", true));
     // The read kept what it learned.
@@ -117,7 +118,7 @@ class OnlineRecordsTest {
     ActorTestKit a = two.get(0);
     ActorTestKit b = two.get(1);
 
-    give(a, new OnlineRecords.Item("carol", System.currentTimeMillis(), "a", ENTRY.encode()));
+    give(a, new OnlineRecords.Item("carol", System.currentTimeMillis(), "a", ENTRY));
     awaitLocal(b, "carol", Optional.of(ENTRY));
     give(b, new OnlineRecords.Item("carol", System.currentTimeMillis() + 1, "b", null));
     awaitLocal(a, "carol", Optional.empty());
@@ -129,10 +130,10 @@ class OnlineRecordsTest {
     TestKitCluster.join(List.of(a));
     put(a, "dave", ENTRY);
     put(a, "dave", null);
-    give(a, new OnlineRecords.Item("dave", System.currentTimeMillis() - 60_000, "z", ENTRY.encode()));
+    give(a, new OnlineRecords.Item("dave", System.currentTimeMillis() - 60_000, "z", ENTRY));
     assertEquals(Optional.empty(), get(a, "dave", false));
     // A newer version does win.
-    give(a, new OnlineRecords.Item("dave", System.currentTimeMillis() + 60_000, "z", ENTRY.encode()));
+    give(a, new OnlineRecords.Item("dave", System.currentTimeMillis() + 60_000, "z", ENTRY));
     assertEquals(Optional.of(ENTRY), get(a, "dave", false));
   }
 
@@ -141,7 +142,7 @@ class OnlineRecordsTest {
     List<ActorTestKit> two = cluster(2, "1h");
     ActorTestKit a = two.get(0);
     ActorTestKit b = two.get(1);
-    give(a, new OnlineRecords.Item("erin", System.currentTimeMillis(), "a", ENTRY.encode()));
+    give(a, new OnlineRecords.Item("erin", System.currentTimeMillis(), "a", ENTRY));
 
     TestProbe<PresenceEvents.Command> events = b.createTestProbe(PresenceEvents.Command.class);
     TestProbe<ClusterSharding.ShardCommand> shard = b.createTestProbe(ClusterSharding.ShardCommand.class);

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.connection.ConnectionActor;
-import io.switchboard.connection.OutboundMessage;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.PresenceEvent;
 import io.switchboard.support.TestKitCluster;
@@ -14,12 +14,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -74,7 +74,7 @@ class UserPresenceTest {
   }
 
   private static UserPresence.Register register(
-      String id, TestProbe<ConnectionActor.Command> connection, boolean rejoin) {
+      String id, TestProbe<ToConnection> connection, boolean rejoin) {
     return new UserPresence.Register(id, "node-a", System.currentTimeMillis(), connection.getRef(),
         null, rejoin);
   }
@@ -95,16 +95,16 @@ class UserPresenceTest {
   @Test
   void onlineIsEmittedOnFirstConnectionOnlyAndOfflineOnLastOnly() {
     ActorRef<UserPresence.Command> entity = entity(LONG);
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> laptop = testKit.createTestProbe(ToConnection.class);
 
     entity.tell(register("c1", phone, false));
     PresenceEvent online = nextEvent();
     assertEquals(PresenceEvent.Kind.online, online.kind());
-    phone.expectMessageClass(ConnectionActor.Registered.class);
+    phone.expectMessageClass(ToConnection.Registered.class);
 
     entity.tell(register("c2", laptop, false));
-    laptop.expectMessageClass(ConnectionActor.Registered.class);
+    laptop.expectMessageClass(ToConnection.Registered.class);
     entity.tell(new UserPresence.Unregister("c1"));
     assertEquals(1, connectionCount(entity));
 
@@ -120,37 +120,37 @@ class UserPresenceTest {
   @Test
   void aConnectionBeyondTheUsersMaximumIsClosedWith4029AndTheOthersStay() {
     ActorRef<UserPresence.Command> entity = entity(LONG); // at most 3 connections
-    List<TestProbe<ConnectionActor.Command>> devices = new ArrayList<>();
+    List<TestProbe<ToConnection>> devices = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      TestProbe<ConnectionActor.Command> device = testKit.createTestProbe(ConnectionActor.Command.class);
+      TestProbe<ToConnection> device = testKit.createTestProbe(ToConnection.class);
       entity.tell(register("c" + i, device, false));
-      device.expectMessageClass(ConnectionActor.Registered.class);
+      device.expectMessageClass(ToConnection.Registered.class);
       devices.add(device);
     }
-    TestProbe<ConnectionActor.Command> fourth = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> fourth = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c3", fourth, false));
-    ConnectionActor.Close close = fourth.expectMessageClass(ConnectionActor.Close.class);
+    ToConnection.Close close = fourth.expectMessageClass(ToConnection.Close.class);
     assertEquals(CloseCodes.TOO_MANY_CONNECTIONS, close.code());
     assertEquals(3, connectionCount(entity));
     // A registration repeated by a connection already in is not a new one.
     entity.tell(register("c0", devices.get(0), false));
-    devices.get(0).expectMessageClass(ConnectionActor.Registered.class);
+    devices.get(0).expectMessageClass(ToConnection.Registered.class);
     // A rejoin (the entity moved) is never refused, even past the maximum.
-    TestProbe<ConnectionActor.Command> rejoining = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> rejoining = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c4", rejoining, true));
-    rejoining.expectMessageClass(ConnectionActor.Registered.class);
+    rejoining.expectMessageClass(ToConnection.Registered.class);
     // Once one goes, a new one fits again.
     entity.tell(new UserPresence.Unregister("c1"));
     entity.tell(new UserPresence.Unregister("c4"));
-    TestProbe<ConnectionActor.Command> later = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> later = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c5", later, false));
-    later.expectMessageClass(ConnectionActor.Registered.class);
+    later.expectMessageClass(ToConnection.Registered.class);
   }
 
   @Test
   void offlineIsEmittedWhenTheLastConnectionActorDiesWithoutUnregistering() {
     ActorRef<UserPresence.Command> entity = entity(LONG);
-    ActorRef<ConnectionActor.Command> connection =
+    ActorRef<ToConnection> connection =
         testKit.spawn(Behaviors.receiveMessage(m -> Behaviors.same()));
     entity.tell(new UserPresence.Register("c1", "node-a", 0, connection, null, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
@@ -169,26 +169,26 @@ class UserPresenceTest {
     entity.tell(new UserPresence.SendToUser(message, reply.getRef()));
     assertEquals(0, reply.receiveMessage().connections());
 
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> laptop = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c1", phone, false));
     entity.tell(register("c2", laptop, false));
     entity.tell(new UserPresence.SendToUser(message, reply.getRef()));
     assertEquals(2, reply.receiveMessage().connections());
-    for (TestProbe<ConnectionActor.Command> device : java.util.List.of(phone, laptop)) {
-      device.expectMessageClass(ConnectionActor.Registered.class);
-      assertEquals(new ConnectionActor.Deliver(message), device.receiveMessage());
+    for (TestProbe<ToConnection> device : java.util.List.of(phone, laptop)) {
+      device.expectMessageClass(ToConnection.Registered.class);
+      assertEquals(new ToConnection.Deliver(message), device.receiveMessage());
     }
   }
 
   @Test
   void aRepeatedRegistrationIsCountedOnceAndAcknowledgedAgain() {
     ActorRef<UserPresence.Command> entity = entity(LONG);
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c1", phone, false));
     entity.tell(register("c1", phone, false));
-    phone.expectMessageClass(ConnectionActor.Registered.class);
-    phone.expectMessageClass(ConnectionActor.Registered.class);
+    phone.expectMessageClass(ToConnection.Registered.class);
+    phone.expectMessageClass(ToConnection.Registered.class);
     assertEquals(1, connectionCount(entity));
     entity.tell(new UserPresence.Unregister("c1"));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
@@ -198,7 +198,7 @@ class UserPresenceTest {
   @Test
   void aFreshIncarnationAdoptsRejoiningConnectionsWithoutAnnouncingTheUserAgain() {
     ActorRef<UserPresence.Command> first = entity(LONG);
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
     first.tell(register("c1", phone, false));
     PresenceEvent online = nextEvent();
     testKit.stop(first);
@@ -216,16 +216,16 @@ class UserPresenceTest {
   @Test
   void closeConnectionsTellsEveryConnectionToCloseAndAnswersHowMany() {
     ActorRef<UserPresence.Command> entity = entity(LONG);
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> laptop = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c1", phone, false));
     entity.tell(register("c2", laptop, false));
     TestProbe<UserPresence.Closed> reply = testKit.createTestProbe(UserPresence.Closed.class);
     entity.tell(new UserPresence.CloseConnections(4000, "bye", reply.getRef()));
     assertEquals(2, reply.receiveMessage().connections());
-    for (TestProbe<ConnectionActor.Command> device : java.util.List.of(phone, laptop)) {
-      device.expectMessageClass(ConnectionActor.Registered.class);
-      assertEquals(new ConnectionActor.Close(4000, "bye"), device.receiveMessage());
+    for (TestProbe<ToConnection> device : java.util.List.of(phone, laptop)) {
+      device.expectMessageClass(ToConnection.Registered.class);
+      assertEquals(new ToConnection.Close(4000, "bye"), device.receiveMessage());
     }
   }
 
@@ -239,9 +239,9 @@ class UserPresenceTest {
   @Test
   void anEntityHoldingConnectionsIsNotPassivated() {
     ActorRef<UserPresence.Command> entity = entity(Duration.ofMillis(200));
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c1", phone, false));
-    phone.expectMessageClass(ConnectionActor.Registered.class);
+    phone.expectMessageClass(ToConnection.Registered.class);
     shard.expectNoMessage(Duration.ofMillis(600));
     entity.tell(new UserPresence.Unregister("c1"));
     assertEquals(new ClusterSharding.Passivate<>(entity), shard.receiveMessage(Duration.ofSeconds(10)));
@@ -250,8 +250,8 @@ class UserPresenceTest {
   @Test
   void aReconnectWithinTheGraceMakesNoEventsAndTheUserStaysOnline() {
     ActorRef<UserPresence.Command> entity = entity(Duration.ofMinutes(10), LONG);
-    TestProbe<ConnectionActor.Command> first = testKit.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> second = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> first = testKit.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> second = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c1", first, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
     entity.tell(new UserPresence.Unregister("c1"));
@@ -270,14 +270,14 @@ class UserPresenceTest {
   @Test
   void aReconnectAfterTheGraceGivesOfflineThenOnline() {
     ActorRef<UserPresence.Command> entity = entity(Duration.ofMillis(300), LONG);
-    TestProbe<ConnectionActor.Command> first = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> first = testKit.createTestProbe(ToConnection.class);
     entity.tell(register("c1", first, false));
     PresenceEvent online = nextEvent();
     entity.tell(new UserPresence.Unregister("c1"));
     PresenceEvent offline = nextEvent();
     assertEquals(PresenceEvent.Kind.offline, offline.kind());
     assertTrue(!snapshot(entity).online());
-    entity.tell(register("c2", testKit.createTestProbe(ConnectionActor.Command.class), false));
+    entity.tell(register("c2", testKit.createTestProbe(ToConnection.class), false));
     PresenceEvent again = nextEvent();
     assertEquals(PresenceEvent.Kind.online, again.kind());
     assertTrue(online.seq() < offline.seq() && offline.seq() < again.seq());
@@ -286,7 +286,7 @@ class UserPresenceTest {
   @Test
   void anIncarnationThatFindsTheUserOnlineAndNoConnectionRejoiningEmitsOneOffline() {
     ActorRef<UserPresence.Command> crashed = entity(LONG);
-    TestProbe<ConnectionActor.Command> lost = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> lost = testKit.createTestProbe(ToConnection.class);
     crashed.tell(register("c1", lost, false));
     PresenceEvent online = nextEvent();
     assertEquals(PresenceEvent.Kind.online, online.kind());
@@ -311,10 +311,10 @@ class UserPresenceTest {
   @Test
   void aSendToARecoveringEntityWaitsForTheRejoiningConnections() {
     ActorRef<UserPresence.Command> moved = entity(LONG);
-    TestProbe<ConnectionActor.Command> device = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> device = testKit.createTestProbe(ToConnection.class);
     moved.tell(register("c1", device, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
-    device.expectMessageClass(ConnectionActor.Registered.class);
+    device.expectMessageClass(ToConnection.Registered.class);
     testKit.stop(moved);
 
     ActorRef<UserPresence.Command> recovered = entity(LONG);
@@ -324,9 +324,9 @@ class UserPresenceTest {
     recovered.tell(new UserPresence.SendToUser(first, reply.getRef()));
     recovered.tell(register("c1", device, true));
     recovered.tell(new UserPresence.SendToUser(second, reply.getRef()));
-    device.expectMessageClass(ConnectionActor.Registered.class);
-    assertEquals(new ConnectionActor.Deliver(first), device.receiveMessage());
-    assertEquals(new ConnectionActor.Deliver(second), device.receiveMessage());
+    device.expectMessageClass(ToConnection.Registered.class);
+    assertEquals(new ToConnection.Deliver(first), device.receiveMessage());
+    assertEquals(new ToConnection.Deliver(second), device.receiveMessage());
     assertEquals(1, reply.receiveMessage().connections());
     assertEquals(1, reply.receiveMessage().connections());
   }
@@ -336,16 +336,16 @@ class UserPresenceTest {
     Address self = Cluster.get(testKit.system()).selfMember().address();
     String live = self.host().get() + ":" + self.port().get();
     ActorRef<UserPresence.Command> crashed = entity(LONG);
-    TestProbe<ConnectionActor.Command> phone = testKit.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> laptop = testKit.createTestProbe(ConnectionActor.Command.class);
-    TestProbe<ConnectionActor.Command> tablet = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> phone = testKit.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> laptop = testKit.createTestProbe(ToConnection.class);
+    TestProbe<ToConnection> tablet = testKit.createTestProbe(ToConnection.class);
     crashed.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), null, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
     crashed.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), null, false));
     crashed.tell(
         new UserPresence.Register("tablet", "gone-node:25520", 0, tablet.getRef(), null, false));
-    for (TestProbe<ConnectionActor.Command> device : List.of(phone, laptop, tablet)) {
-      device.expectMessageClass(ConnectionActor.Registered.class);
+    for (TestProbe<ToConnection> device : List.of(phone, laptop, tablet)) {
+      device.expectMessageClass(ToConnection.Registered.class);
     }
     // Every connection that joins is written into the record, with its node.
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
@@ -361,7 +361,7 @@ class UserPresenceTest {
     OutboundMessage message = OutboundMessage.text("after the crash");
     recovered.tell(new UserPresence.SendToUser(message, reply.getRef()));
     recovered.tell(new UserPresence.Register("phone", live, 0, phone.getRef(), null, true));
-    phone.expectMessageClass(ConnectionActor.Registered.class);
+    phone.expectMessageClass(ToConnection.Registered.class);
     // The new incarnation names the connections that rejoin it (the first too), for the next crash.
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(2), () -> {
       assertEquals(List.of("phone@" + live), recordedConnections());
@@ -372,9 +372,9 @@ class UserPresenceTest {
     phone.expectNoMessage(Duration.ofSeconds(3));
     reply.expectNoMessage(Duration.ZERO);
     recovered.tell(new UserPresence.Register("laptop", live, 0, laptop.getRef(), null, true));
-    assertEquals(new ConnectionActor.Deliver(message), phone.receiveMessage());
-    laptop.expectMessageClass(ConnectionActor.Registered.class);
-    assertEquals(new ConnectionActor.Deliver(message), laptop.receiveMessage());
+    assertEquals(new ToConnection.Deliver(message), phone.receiveMessage());
+    laptop.expectMessageClass(ToConnection.Registered.class);
+    assertEquals(new ToConnection.Deliver(message), laptop.receiveMessage());
     assertEquals(2, reply.receiveMessage().connections());
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
       assertEquals(
@@ -388,13 +388,15 @@ class UserPresenceTest {
     TestProbe<Optional<OnlineRecords.Entry>> answer = testKit.createTestProbe();
     OnlineRecords.get(testKit.system()).ref().tell(new OnlineRecords.Get<>(
         user, false, Duration.ofSeconds(5), answer.getRef(), Optional::ofNullable));
-    return answer.receiveMessage().map(OnlineRecords.Entry::connections).orElse(List.of());
+    return answer.receiveMessage().map(OnlineRecords.Entry::connections).orElse(List.of()).stream()
+        .map(connection -> connection.id() + "@" + connection.node())
+        .toList();
   }
 
   @Test
   void aRejoinThatComesAfterTheRecoveryGaveUpIsAnnouncedAsANewOnline() {
     ActorRef<UserPresence.Command> moved = entity(LONG);
-    TestProbe<ConnectionActor.Command> device = testKit.createTestProbe(ConnectionActor.Command.class);
+    TestProbe<ToConnection> device = testKit.createTestProbe(ToConnection.class);
     moved.tell(register("c1", device, false));
     assertEquals(PresenceEvent.Kind.online, nextEvent().kind());
     testKit.stop(moved);

@@ -11,13 +11,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a folder's JavaScript tests (Node's test runner) against the jar this build made: {@code npm
- * install}, then {@code node --test}, failing with their whole output.
+ * install}, then {@code node --test}, failing with their whole output; skipped where Node, npm or the
+ * npm registry is missing.
  */
 public final class NodeJsTests {
   private NodeJsTests() {}
 
   /** Installs {@code folder}'s packages and runs its tests with {@code env} added; returns their output. */
   public static String run(Path folder, String tests, Map<String, String> env) throws Exception {
+    RequiredTools.assumeInstalled("node", "apt-get install nodejs");
+    RequiredTools.assumeNpmRegistry();
     run(folder, List.of("npm", "install", "--no-audit", "--no-fund"), env, 5);
     return run(folder, List.of("node", "--test", tests), env, 5);
   }

@@ -1,8 +1,8 @@
-package io.switchboard;
+package io.switchboard.presence;
 
-import io.switchboard.connection.ConnectionActor;
-import io.switchboard.connection.NodeFanout;
-import io.switchboard.connection.OutboundMessage;
+import io.switchboard.cluster.CborSerializable;
+import io.switchboard.cluster.OutboundMessage;
+import io.switchboard.cluster.SendPathSerializable;
 import io.switchboard.presence.UserPresence;
 import java.io.NotSerializableException;
 import java.nio.BufferUnderflowException;
@@ -21,7 +21,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 /**
  * The wire format of the four messages every send-to-user carries between nodes: {@link
  * UserPresence.SendToUser} (API node to the user's entity), {@link UserPresence.Delivered} (the answer),
- * {@link NodeFanout.Deliver} (entity to the devices' node) and {@link ConnectionActor.Deliver}. Every
+ * {@link NodeFanout.Deliver} (entity to the devices' node) and {@link ToConnection.Deliver}. Every
  * other cross-node message stays on Jackson CBOR ({@link CborSerializable}); these four are {@link
  * SendPathSerializable}.
  *
@@ -33,7 +33,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  *
  * <p>Layout (big-endian): a message is {@code kind:u8 length:i32 bytes}, kind 0 JSON, 1 TEXT, 2 BINARY;
  * a ref or string is {@code length:i32 utf8}. SendToUser = message, ref; Delivered = count:i32;
- * NodeFanout.Deliver = message, count:i32, refs; ConnectionActor.Deliver = message. All nodes of a
+ * NodeFanout.Deliver = message, count:i32, refs; ToConnection.Deliver = message. All nodes of a
  * cluster must run the same format: a change needs a new manifest, not an edit of an old one.
  */
 public final class SendPathSerializer extends SerializerWithStringManifest
@@ -68,7 +68,7 @@ public final class SendPathSerializer extends SerializerWithStringManifest
     if (message instanceof NodeFanout.Deliver) {
       return FANOUT_DELIVER;
     }
-    if (message instanceof ConnectionActor.Deliver) {
+    if (message instanceof ToConnection.Deliver) {
       return CONNECTION_DELIVER;
     }
     throw new IllegalArgumentException("not a send-path message: " + message.getClass().getName());
@@ -91,7 +91,7 @@ public final class SendPathSerializer extends SerializerWithStringManifest
       byte[] payload = payload(deliver.message());
       List<byte[]> refs = new ArrayList<>(deliver.connections().size());
       int size = messageSize(payload) + Integer.BYTES;
-      for (ActorRef<ConnectionActor.Command> connection : deliver.connections()) {
+      for (ActorRef<ToConnection> connection : deliver.connections()) {
         byte[] ref = ref(connection);
         refs.add(ref);
         size += stringSize(ref);
@@ -102,7 +102,7 @@ public final class SendPathSerializer extends SerializerWithStringManifest
       refs.forEach(ref -> putString(buffer, ref));
       return buffer.array();
     }
-    if (message instanceof ConnectionActor.Deliver deliver) {
+    if (message instanceof ToConnection.Deliver deliver) {
       byte[] payload = payload(deliver.message());
       ByteBuffer buffer = ByteBuffer.allocate(messageSize(payload));
       putMessage(buffer, deliver.message().kind(), payload);
@@ -143,13 +143,13 @@ public final class SendPathSerializer extends SerializerWithStringManifest
         case FANOUT_DELIVER -> {
           OutboundMessage message = readMessage(buffer);
           int count = readLength(buffer, Integer.BYTES);
-          List<ActorRef<ConnectionActor.Command>> refs = new ArrayList<>(count);
+          List<ActorRef<ToConnection>> refs = new ArrayList<>(count);
           for (int i = 0; i < count; i++) {
             refs.add(resolver.resolveActorRef(readString(buffer)));
           }
           yield new NodeFanout.Deliver(message, refs);
         }
-        case CONNECTION_DELIVER -> new ConnectionActor.Deliver(readMessage(buffer));
+        case CONNECTION_DELIVER -> new ToConnection.Deliver(readMessage(buffer));
         default -> throw new NotSerializableException("unknown send-path manifest " + manifest);
       };
     } catch (BufferUnderflowException | IllegalArgumentException e) {

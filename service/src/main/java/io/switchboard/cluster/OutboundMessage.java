@@ -1,14 +1,15 @@
-package io.switchboard.connection;
+package io.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.presence.SendPathSerializer;
 import java.nio.charset.StandardCharsets;
 
 /**
  * A message on its way to clients, as the model product sends it: a JSON value as a JSON text frame (the
  * value itself, no envelope), a string as a text frame, bytes as a binary frame. Exactly one of
  * {@code text} (JSON and TEXT) and {@code bytes} (BINARY) is set. Between nodes it travels inside the
- * send path's messages, in {@link io.switchboard.SendPathSerializer}'s format.
+ * send path's messages, in {@code io.switchboard.presence.SendPathSerializer}'s format.
  */
 public record OutboundMessage(Kind kind, String text, byte[] bytes) {
 

@@ -1,4 +1,4 @@
-package io.switchboard;
+package io.switchboard.cluster;
 
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Signal;

@@ -1,4 +1,4 @@
-package io.switchboard;
+package io.switchboard.messaging;
 
 import java.util.Collection;
 import java.util.concurrent.CompletionStage;

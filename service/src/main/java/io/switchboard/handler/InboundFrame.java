@@ -1,4 +1,4 @@
-package io.switchboard.connection;
+package io.switchboard.handler;
 
 /** A complete message a client sent: text ({@code text} set) or binary ({@code bytes} set). */
 public record InboundFrame(String text, byte[] bytes) {

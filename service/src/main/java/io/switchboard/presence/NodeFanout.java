@@ -1,7 +1,8 @@
-package io.switchboard.connection;
+package io.switchboard.presence;
 
-import io.switchboard.CborSerializable;
-import io.switchboard.SendPathSerializable;
+import io.switchboard.cluster.CborSerializable;
+import io.switchboard.cluster.OutboundMessage;
+import io.switchboard.cluster.SendPathSerializable;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,11 +29,11 @@ public final class NodeFanout implements Extension {
   public interface Command {}
 
   /** Hand {@code message} to each of {@code connections} (all on this node). */
-  public record Deliver(OutboundMessage message, List<ActorRef<ConnectionActor.Command>> connections)
+  public record Deliver(OutboundMessage message, List<ActorRef<ToConnection>> connections)
       implements Command, SendPathSerializable {}
 
   /** Close each of {@code connections} (all on this node) with {@code code}. */
-  public record Close(int code, String reason, List<ActorRef<ConnectionActor.Command>> connections)
+  public record Close(int code, String reason, List<ActorRef<ToConnection>> connections)
       implements Command, CborSerializable {}
 
   private static final ExtensionId<NodeFanout> ID =
@@ -65,14 +66,14 @@ public final class NodeFanout implements Extension {
         .onMessage(
             Deliver.class,
             deliver -> {
-              ConnectionActor.Deliver each = new ConnectionActor.Deliver(deliver.message());
+              ToConnection.Deliver each = new ToConnection.Deliver(deliver.message());
               deliver.connections().forEach(connection -> connection.tell(each));
               return Behaviors.same();
             })
         .onMessage(
             Close.class,
             close -> {
-              ConnectionActor.Close each = new ConnectionActor.Close(close.code(), close.reason());
+              ToConnection.Close each = new ToConnection.Close(close.code(), close.reason());
               close.connections().forEach(connection -> connection.tell(each));
               return Behaviors.same();
             })

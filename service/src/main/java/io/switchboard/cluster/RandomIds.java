@@ -1,4 +1,4 @@
-package io.switchboard;
+package io.switchboard.cluster;
 
 import java.nio.ByteBuffer;
 import java.security.NoSuchAlgorithmException;

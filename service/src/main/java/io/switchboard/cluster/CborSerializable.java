@@ -1,4 +1,4 @@
-package io.switchboard;
+package io.switchboard.cluster;
 
 /**
  * Marker for every message that crosses nodes but the send path's few ({@link SendPathSerializable}).

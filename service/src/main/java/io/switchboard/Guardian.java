@@ -13,10 +13,11 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Wires a node: its end of the presence event fan-out ({@link PresenceEvents}, at
- * {@code /user/presence-events}), the webhook dispatcher when one is configured, its replica of the
- * {@link OnlineRecords}, and sharding of the {@link UserPresence} entities. Completes
- * {@code started} once sharding runs on this node.
+ * The actor system's guardian: spawns the node's own actors, its end of the presence event fan-out
+ * ({@link PresenceEvents}, at {@code /user/presence-events}), the webhook dispatcher when one is
+ * configured, its replica of the {@link OnlineRecords}, and sharding of the {@link UserPresence}
+ * entities. Completes {@code started} once sharding runs on this node; {@link NodeWiring} builds
+ * the rest of the node (edge, API, shutdown) around it.
  */
 final class Guardian {
   private Guardian() {}

@@ -1,13 +1,17 @@
 package io.switchboard.api;
 
+import static io.switchboard.api.JsonResponses.JSON;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.switchboard.Switchboard;
 import io.switchboard.auth.ApiKeys;
 import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.config.SwitchboardSettings;
+import io.switchboard.messaging.ClusterInfo;
+import io.switchboard.messaging.Messaging;
+import io.switchboard.messaging.UserConnections;
 import io.switchboard.metrics.SwitchboardMetrics;
+import io.switchboard.presence.PresenceEventHub;
 import io.switchboard.presence.PresenceListener;
 import io.switchboard.protocol.ApiError;
 import io.switchboard.protocol.ConnectionsClosed;
@@ -45,35 +49,26 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.Uri;
-import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
-import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.scaladsl.model.EntityStreamException;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
-import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The internal HTTP API for the app's backend and jobs (documented in {@code protocol/openapi.yaml}).
  * Every route but {@code /health} and the console's static files ({@code /console}) needs
  * {@code Authorization: Bearer API_KEY}. Every error is a JSON
- * {@link ApiError} with the matching status; a request never gets a 500 for bad input.
+ * {@link ApiError} with the matching status, made by {@link ApiErrors}; a request never gets a 500 for
+ * bad input. The routes ask {@link Messaging} to send, {@link UserConnections} for a user's
+ * connections, the {@link PresenceEventHub} for the event stream and {@link ClusterInfo} for the rest.
  */
 public final class ApiRoutes extends AllDirectives {
-  private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<HttpHeader> CONSOLE_HEADERS =
       List.of(
           RawHeader.create(
@@ -87,14 +82,26 @@ public final class ApiRoutes extends AllDirectives {
   private static final String SEND_PREFIX = "/v1/users/";
   private static final String SEND_SUFFIX = "/messages";
 
-  private final Switchboard switchboard;
+  private final Messaging messaging;
+  private final UserConnections users;
+  private final PresenceEventHub presenceEvents;
+  private final ClusterInfo cluster;
   private final ApiKeys keys;
   private final SwitchboardSettings.Api settings;
   private final ActorSystem<?> system;
 
   public ApiRoutes(
-      Switchboard switchboard, ApiKeys keys, SwitchboardSettings.Api settings, ActorSystem<?> system) {
-    this.switchboard = switchboard;
+      Messaging messaging,
+      UserConnections users,
+      PresenceEventHub presenceEvents,
+      ClusterInfo cluster,
+      ApiKeys keys,
+      SwitchboardSettings.Api settings,
+      ActorSystem<?> system) {
+    this.messaging = messaging;
+    this.users = users;
+    this.presenceEvents = presenceEvents;
+    this.cluster = cluster;
     this.keys = keys;
     this.settings = settings;
     this.system = system;
@@ -102,10 +109,10 @@ public final class ApiRoutes extends AllDirectives {
 
   public Route route() {
     return handleExceptions(
-        exceptions(),
+        ApiErrors.exceptions(settings.maxBodySize()),
         () ->
             handleRejections(
-                rejections(),
+                ApiErrors.rejections(),
                 () ->
                     concat(
                         pathPrefix("health", this::health),
@@ -209,12 +216,9 @@ public final class ApiRoutes extends AllDirectives {
             () ->
                 get(
                     () ->
-                        switchboard.isReady()
+                        cluster.isReady()
                             ? json(StatusCodes.OK, Map.of("status", "ready"))
-                            : error(
-                                StatusCodes.SERVICE_UNAVAILABLE,
-                                "node is not ready (joining the cluster or shutting down)",
-                                "not_ready"))));
+                            : complete(ApiErrors.notReady()))));
   }
 
   private Route v1() {
@@ -230,18 +234,18 @@ public final class ApiRoutes extends AllDirectives {
         path("messages", () -> post(this::sendMany)),
         path("presence", () -> post(this::presenceMany)),
         path("events", () -> get(this::events)),
-        path("cluster", () -> get(() -> json(StatusCodes.OK, switchboard.clusterView()))),
-        path("nodes", () -> get(() -> answer(switchboard.nodeStats(), stats -> stats))));
+        path("cluster", () -> get(() -> json(StatusCodes.OK, cluster.clusterView()))),
+        path("nodes", () -> get(() -> answer(cluster.nodeStats(), stats -> stats))));
   }
 
   private Route emptyUserId() {
-    return error(StatusCodes.BAD_REQUEST, "user id must not be empty", "invalid_user_id");
+    return complete(ApiErrors.emptyUserId());
   }
 
   private Route user(String userId) {
     Optional<String> problem = Limits.userIdProblem(userId);
     if (problem.isPresent()) {
-      return error(StatusCodes.BAD_REQUEST, problem.get(), "invalid_user_id");
+      return complete(ApiErrors.invalidUserId(problem.get()));
     }
     return concat(
         path("messages", () -> post(() -> sendToUser(userId))),
@@ -254,12 +258,10 @@ public final class ApiRoutes extends AllDirectives {
         "Authorization",
         header -> {
           if (header.isEmpty()) {
-            return respondWithHeader(
-                WWWAuthenticate.create(HttpChallenge.create("Bearer", "switchboard")),
-                () -> error(StatusCodes.UNAUTHORIZED, "missing API key", "unauthorized"));
+            return complete(ApiErrors.missingKey());
           }
           if (!acceptsKey(header.get())) {
-            return error(StatusCodes.FORBIDDEN, "invalid API key", "forbidden");
+            return complete(ApiErrors.invalidKey());
           }
           return inner.get();
         });
@@ -284,7 +286,7 @@ public final class ApiRoutes extends AllDirectives {
     if (media.equals(MediaTypes.APPLICATION_JSON)) {
       Optional<JsonNode> value = parseJson(entity);
       if (value.isEmpty()) {
-        return errorNow(StatusCodes.BAD_REQUEST, "body is not valid JSON", "invalid_json");
+        return CompletableFuture.completedFuture(ApiErrors.invalidJson());
       }
       message = OutboundMessage.json(value.get());
     } else if (media.equals(MediaTypes.TEXT_PLAIN)) {
@@ -292,12 +294,9 @@ public final class ApiRoutes extends AllDirectives {
     } else if (media.equals(MediaTypes.APPLICATION_OCTET_STREAM)) {
       message = OutboundMessage.binary(entity.getData().toArray());
     } else {
-      return errorNow(
-          StatusCodes.BAD_REQUEST,
-          "Content-Type must be application/json, text/plain or application/octet-stream",
-          "unsupported_content_type");
+      return CompletableFuture.completedFuture(ApiErrors.unsupportedSendType());
     }
-    return answered(switchboard.send(userId, message), delivered -> new Delivery(userId, delivered));
+    return answered(messaging.send(userId, message), delivered -> new Delivery(userId, delivered));
   }
 
   private Route sendMany() {
@@ -306,17 +305,14 @@ public final class ApiRoutes extends AllDirectives {
         request -> {
           Optional<String> problem = usersProblem(request.to(), "to");
           if (problem.isPresent()) {
-            return error(StatusCodes.BAD_REQUEST, problem.get(), "invalid_recipients");
+            return complete(ApiErrors.invalidRecipients(problem.get()));
           }
           int forms =
               (request.message() != null ? 1 : 0)
                   + (request.text() != null ? 1 : 0)
                   + (request.binary() != null ? 1 : 0);
           if (forms != 1) {
-            return error(
-                StatusCodes.BAD_REQUEST,
-                "exactly one of message (JSON), text or binary (base64) must be given",
-                "invalid_message");
+            return complete(ApiErrors.notOneMessageForm());
           }
           OutboundMessage message;
           if (request.message() != null) {
@@ -327,11 +323,11 @@ public final class ApiRoutes extends AllDirectives {
             try {
               message = OutboundMessage.binary(Base64.getDecoder().decode(request.binary()));
             } catch (IllegalArgumentException e) {
-              return error(StatusCodes.BAD_REQUEST, "binary is not valid base64", "invalid_message");
+              return complete(ApiErrors.invalidBase64());
             }
           }
           return answer(
-              switchboard.to(request.to()).send(message),
+              messaging.to(request.to()).send(message),
               counts -> {
                 List<Delivery> results = new ArrayList<>(counts.size());
                 counts.forEach((user, n) -> results.add(new Delivery(user, n)));
@@ -344,7 +340,7 @@ public final class ApiRoutes extends AllDirectives {
   // --- presence ------------------------------------------------------------------------------
 
   private Route presence(String userId) {
-    return answer(switchboard.presence(userId), p -> p);
+    return answer(users.presence(userId), p -> p);
   }
 
   private Route presenceMany() {
@@ -353,11 +349,11 @@ public final class ApiRoutes extends AllDirectives {
         query -> {
           Optional<String> problem = usersProblem(query.users(), "users");
           if (problem.isPresent()) {
-            return error(StatusCodes.BAD_REQUEST, problem.get(), "invalid_users");
+            return complete(ApiErrors.invalidUsers(problem.get()));
           }
           List<CompletableFuture<Presence>> answers = new ArrayList<>();
           for (String user : new LinkedHashSet<>(query.users())) {
-            answers.add(switchboard.presence(user).toCompletableFuture());
+            answers.add(users.presence(user).toCompletableFuture());
           }
           CompletionStage<PresenceList> all =
               CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
@@ -369,7 +365,7 @@ public final class ApiRoutes extends AllDirectives {
 
   private Route closeConnections(String userId) {
     return answer(
-        switchboard.closeConnections(userId, "closed by the application"),
+        users.closeConnections(userId, "closed by the application"),
         closed -> new ConnectionsClosed(userId, closed));
   }
 
@@ -389,7 +385,7 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private PresenceListener.Registration subscribe(BoundedSourceQueue<ServerSentEvent> queue) {
-    return switchboard.presenceListener(
+    return presenceEvents.add(
         event -> {
           QueueOfferResult result = queue.offer(sse(event));
           if (!result.equals(QueueOfferResult.enqueued())) {
@@ -418,30 +414,19 @@ public final class ApiRoutes extends AllDirectives {
     return body(
         entity -> {
           if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
-            return error(
-                StatusCodes.BAD_REQUEST, "Content-Type must be application/json",
-                "unsupported_content_type");
+            return complete(ApiErrors.notJsonType());
           }
           T value;
           try {
             value = JSON.readValue(entity.getData().toArray(), type);
           } catch (IOException e) {
-            return error(StatusCodes.BAD_REQUEST, "body is not valid JSON for this route: "
-                + firstLine(e.getMessage()), "invalid_json");
+            return complete(ApiErrors.invalidJsonForRoute(e.getMessage()));
           }
           if (value == null) {
-            return error(StatusCodes.BAD_REQUEST, "body must be a JSON object", "invalid_json");
+            return complete(ApiErrors.notAnObject());
           }
           return inner.apply(value);
         });
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "";
-    }
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
   }
 
   private static Optional<JsonNode> parseJson(HttpEntity.Strict entity) {
@@ -453,15 +438,15 @@ public final class ApiRoutes extends AllDirectives {
     }
   }
 
-  private static Optional<String> usersProblem(List<String> users, String field) {
-    if (users == null || users.isEmpty()) {
+  private static Optional<String> usersProblem(List<String> ids, String field) {
+    if (ids == null || ids.isEmpty()) {
       return Optional.of(field + " must be a non-empty array of user ids");
     }
-    if (users.size() > Limits.MAX_USERS_PER_REQUEST) {
+    if (ids.size() > Limits.MAX_USERS_PER_REQUEST) {
       return Optional.of(
-          "at most " + Limits.MAX_USERS_PER_REQUEST + " users per request, got " + users.size());
+          "at most " + Limits.MAX_USERS_PER_REQUEST + " users per request, got " + ids.size());
     }
-    for (String user : users) {
+    for (String user : ids) {
       Optional<String> problem = Limits.userIdProblem(user);
       if (problem.isPresent()) {
         return problem;
@@ -478,114 +463,13 @@ public final class ApiRoutes extends AllDirectives {
   private static <T> CompletionStage<HttpResponse> answered(
       CompletionStage<T> stage, Function<T, Object> view) {
     return stage.handle(
-        (value, failure) -> {
-          if (failure == null) {
-            return response(StatusCodes.OK, view.apply(value));
-          }
-          log.warn("API request failed: {}", failure.toString());
-          return response(
-              StatusCodes.SERVICE_UNAVAILABLE,
-              new ApiError(
-                  "the cluster did not answer in time; the operation may or may not have happened",
-                  "unavailable"));
-        });
-  }
-
-  private static CompletionStage<HttpResponse> errorNow(StatusCode status, String message, String code) {
-    return CompletableFuture.completedFuture(response(status, new ApiError(message, code)));
+        (value, failure) ->
+            failure == null
+                ? JsonResponses.of(StatusCodes.OK, view.apply(value))
+                : ApiErrors.unavailable(failure));
   }
 
   private Route json(StatusCode status, Object body) {
-    return complete(response(status, body));
-  }
-
-  private Route error(StatusCode status, String message, String code) {
-    return json(status, new ApiError(message, code));
-  }
-
-  private static HttpResponse response(StatusCode status, Object body) {
-    try {
-      return HttpResponse.create()
-          .withStatus(status)
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body)));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** Pekko's own rejections (404, 405, ...) with their statuses, as JSON errors. */
-  private static RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler()
-        .mapRejectionResponse(
-            response -> {
-              String text =
-                  response.entity() instanceof HttpEntity.Strict strict
-                      ? strict.getData().utf8String()
-                      : response.status().reason();
-              return response.withEntity(
-                  HttpEntities.create(
-                      ContentTypes.APPLICATION_JSON, toBytes(new ApiError(text, code(response.status())))));
-            });
-  }
-
-  private ExceptionHandler exceptions() {
-    return ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> bodyTooLarge())
-        .match(
-            EntityStreamException.class,
-            e ->
-                e.info().summary().startsWith("Request too large")
-                    ? bodyTooLarge()
-                    : completeWith(
-                        response(
-                            StatusCodes.BAD_REQUEST,
-                            new ApiError("could not read the request body", "bad_request"))))
-        .match(
-            IllegalRequestException.class,
-            e ->
-                e.info().summary().startsWith("Request too large")
-                    ? bodyTooLarge()
-                    : completeWith(
-                        response(e.status(), new ApiError(e.info().summary(), code(e.status())))))
-        .match(
-            IllegalArgumentException.class,
-            e ->
-                completeWith(
-                    response(StatusCodes.BAD_REQUEST, new ApiError(e.getMessage(), "bad_request"))))
-        .match(
-            RuntimeException.class,
-            e -> {
-              log.error("API route failed", e);
-              return completeWith(
-                  response(
-                      StatusCodes.INTERNAL_SERVER_ERROR,
-                      new ApiError("internal error", "internal_error")));
-            })
-        .build();
-  }
-
-  private Route bodyTooLarge() {
-    return completeWith(
-        response(
-            StatusCodes.CONTENT_TOO_LARGE,
-            new ApiError(
-                "request body is larger than " + settings.maxBodySize() + " bytes",
-                "body_too_large")));
-  }
-
-  private Route completeWith(HttpResponse response) {
-    return complete(response);
-  }
-
-  private static String code(StatusCode status) {
-    return status.reason().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
-  }
-
-  private static byte[] toBytes(Object value) {
-    try {
-      return JSON.writeValueAsBytes(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return complete(JsonResponses.of(status, body));
   }
 }

@@ -1,4 +1,4 @@
-package io.switchboard;
+package io.switchboard.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * What runs a continuation of an ask. Pekko's asks return Scala's {@code CompletionStage}, which hands
  * every {@code thenApply} to the common pool as a task (on two cores: a new thread per task);
- * {@link Switchboard#onCompletingThread} runs it where the answer arrives.
+ * {@link Asks#onCompletingThread} runs it where the answer arrives.
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 class AskContinuationTest {
@@ -32,7 +32,7 @@ class AskContinuationTest {
   void aContinuationOfTheWrappedAskRunsOnTheThreadThatAnswers() throws Exception {
     TestProbe<Question> asked = testKit.createTestProbe();
     CompletableFuture<String> ranOn =
-        Switchboard.onCompletingThread(ask(asked))
+        Asks.onCompletingThread(ask(asked))
             .thenApply(answer -> Thread.currentThread().getName());
     // The answer is told from this thread: the continuation runs here, inside tell.
     asked.receiveMessage().replyTo().tell("yes");

@@ -1,5 +1,6 @@
 package io.switchboard;
 
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 
@@ -8,9 +9,21 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    // In a real process a node that leaves the cluster (downed, or SIGTERM) must end its JVM.
-    Switchboard node =
-        Switchboard.start(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
+    Switchboard node;
+    try {
+      // In a real process a node that leaves the cluster (downed, or SIGTERM) must end its JVM.
+      node = Switchboard.start(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
+    } catch (IllegalArgumentException refused) {
+      // A setting that contradicts another or is out of range: one line naming it, no stack trace.
+      System.err.println("switchboard: not started: " + refused.getMessage());
+      System.exit(2);
+      return;
+    } catch (ConfigException unreadable) {
+      System.err.println("switchboard: not started: " + unreadable.getMessage()
+          + " (every setting and its environment variable: docs/configuration.md)");
+      System.exit(2);
+      return;
+    }
     if (node.usesDevSecrets()) {
       printDevBanner(node);
     }

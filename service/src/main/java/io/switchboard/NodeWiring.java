@@ -35,7 +35,6 @@ import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -43,7 +42,6 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -196,6 +194,10 @@ final class NodeWiring {
     values.put("pekko.remote.artery.bind.port", c.port());
     values.put(
         "pekko.cluster.split-brain-resolver.stable-after", c.downUnreachableAfter().toMillis() + "ms");
+    if (!c.bootstrap()) {
+      // Pekko joins these by itself; its "relying on Cluster Bootstrap" line is for an empty list.
+      values.put("pekko.cluster.seed-nodes", seedAddresses(s));
+    }
     if (c.bootstrap()) {
       String bootstrap = "pekko.management.cluster.bootstrap.contact-point-discovery.";
       values.put("pekko.management.http.hostname", c.host());
@@ -217,22 +219,39 @@ final class NodeWiring {
     return ConfigFactory.parseMap(values);
   }
 
+  /**
+   * Starts joining the cluster, and logs how. With seed nodes Pekko joins them by itself
+   * ({@code pekko.cluster.seed-nodes}, set in {@link #pekkoConfig}); with Cluster Bootstrap, Pekko
+   * Management serves this node's contact point and Bootstrap discovers the others, then joins or forms.
+   */
   private static void join(ActorSystem<Void> system, SwitchboardSettings settings) {
-    if (settings.cluster().bootstrap()) {
-      // Pekko Management serves the contact point; Bootstrap discovers the others and joins or forms.
+    SwitchboardSettings.Cluster cluster = settings.cluster();
+    if (cluster.bootstrap()) {
+      log.info(
+          "joining through Cluster Bootstrap: discovery {}, service {}, {} contact points needed",
+          cluster.discovery(), cluster.serviceName(), cluster.requiredContacts());
       PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
-      return;
+    } else if (cluster.seedNodes().isEmpty()) {
+      log.info("forming a cluster of its own (SEED_NODES is empty): other nodes join it through {}",
+          cluster.host() + ":" + cluster.port());
+    } else {
+      log.info("joining the cluster through the seed nodes {}", seedAddresses(settings));
     }
-    Cluster cluster = Cluster.get(system);
-    List<Address> seeds = new ArrayList<>();
-    for (SeedNode seed : settings.cluster().seedNodes()) {
-      seeds.add(new Address("pekko", settings.clusterName(), seed.host(), seed.port()));
+  }
+
+  /** The seed nodes as Pekko addresses; none given: this node itself, which then forms the cluster. */
+  private static List<String> seedAddresses(SwitchboardSettings settings) {
+    SwitchboardSettings.Cluster cluster = settings.cluster();
+    List<SeedNode> seeds = cluster.seedNodes().isEmpty()
+        ? List.of(new SeedNode(cluster.host(), cluster.port()))
+        : cluster.seedNodes();
+    List<String> addresses = new ArrayList<>();
+    for (SeedNode seed : seeds) {
+      String host = seed.host().contains(":") ? "[" + seed.host() + "]" : seed.host();
+      addresses.add("pekko://" + settings.clusterName() + "@" + host + ":" + seed.port());
     }
-    if (seeds.isEmpty()) {
-      seeds.add(cluster.selfMember().address());
-    }
-    cluster.manager().tell(new JoinSeedNodes(seeds));
+    return addresses;
   }
 
   private static ServerBinding bindApi(

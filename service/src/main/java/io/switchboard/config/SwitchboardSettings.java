@@ -147,7 +147,7 @@ public record SwitchboardSettings(
         c.getString("cluster-name"),
         new Cluster(
             cl.getString("host"),
-            cl.getInt("port"),
+            port(cl, "port", "CLUSTER_PORT"),
             cl.getString("bind-host"),
             SeedNode.parseAll(cl.getString("seed-nodes"), c.getString("cluster-name")),
             cl.getDuration("down-unreachable-after"),
@@ -156,10 +156,10 @@ public record SwitchboardSettings(
                 ? c.getString("cluster-name")
                 : cl.getString("service-name"),
             cl.getInt("required-contact-points"),
-            cl.getInt("management-port")),
+            port(cl, "management-port", "MANAGEMENT_PORT")),
         new Wss(
             ws.getString("host"),
-            ws.getInt("port"),
+            port(ws, "port", "WSS_PORT"),
             ws.getString("path"),
             ws.getDuration("ping-interval"),
             ws.getDuration("idle-timeout"),
@@ -192,7 +192,7 @@ public record SwitchboardSettings(
             auth.getString("dev-user")),
         new Api(
             api.getString("host"),
-            api.getInt("port"),
+            port(api, "port", "API_PORT"),
             commaList(api.getString("keys")),
             api.getDuration("ask-timeout"),
             api.getBytes("max-body-size"),
@@ -237,6 +237,15 @@ public record SwitchboardSettings(
             events.getDuration("webhook-retry-max"),
             events.getInt("webhook-max-attempts"),
             events.getInt("webhook-max-queued")));
+  }
+
+  /** A TCP port setting: 0 (any free port) to 65535, else refused naming its variable. */
+  private static int port(Config config, String path, String variable) {
+    int port = config.getInt(path);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(variable + " must be a port from 0 to 65535, got " + port);
+    }
+    return port;
   }
 
   private static Optional<String> optional(String value) {

@@ -2,23 +2,15 @@ package io.switchboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
-import io.switchboard.auth.DevTokens;
 import io.switchboard.protocol.PresenceEvent;
+import io.switchboard.support.AppWebhook;
 import io.switchboard.support.NodeProcess;
 import io.switchboard.support.TestCluster;
+import io.switchboard.support.ThreeNodeProcesses;
 import io.switchboard.support.WsClient;
-import io.switchboard.tls.DevCertificate;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,8 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,71 +28,41 @@ import org.junit.jupiter.api.Test;
  */
 class FaultsIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SECRET = "faults-secret-faults-secret-faults-0123456";
-  private static final String KEY = "faults-api-key";
 
-  private final List<NodeProcess> nodes = new ArrayList<>();
-  private HttpServer app;
-  /** Webhook events the app accepted, by id (a retry has the same id), in arrival order. */
-  private final Map<String, PresenceEvent> events = new ConcurrentHashMap<>();
-  private final List<PresenceEvent> arrivals = new CopyOnWriteArrayList<>();
+  private ThreeNodeProcesses cluster;
+  private List<NodeProcess> nodes;
+  private AppWebhook app;
   private HttpClient http;
 
   @BeforeEach
-  void startApp() throws Exception {
-    app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    app.createContext("/events", exchange -> {
-      PresenceEvent event = JSON.readValue(exchange.getRequestBody().readAllBytes(), PresenceEvent.class);
-      if (events.putIfAbsent(event.id(), event) == null) {
-        arrivals.add(event);
-      }
-      exchange.sendResponseHeaders(204, -1);
-      exchange.close();
-    });
-    app.start();
+  void startApp() {
+    app = AppWebhook.start("127.0.0.1");
   }
 
   @AfterEach
   void stopAll() {
-    nodes.forEach(NodeProcess::close);
-    app.stop(0);
+    if (cluster != null) {
+      cluster.close();
+    }
+    app.close();
   }
 
-  /** Three nodes that all list each other as seeds (so any of them can restart and rejoin). */
-  private void startCluster(String name, Map<String, String> extra) throws Exception {
-    Path certDir = Files.createTempDirectory("switchboard-faults-tls");
-    http = HttpClient.newBuilder()
-        .sslContext(TestCluster.trusting(DevCertificate.ensure(certDir)[0]))
-        .connectTimeout(Duration.ofSeconds(10))
-        .build();
-    List<Integer> ports = List.of(TestCluster.freePort(), TestCluster.freePort(), TestCluster.freePort());
-    String seeds = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
-    for (int i = 0; i < 3; i++) {
-      Map<String, String> env = new HashMap<>(extra);
-      env.putAll(Map.of(
-          "SEED_NODES", seeds,
-          "CLUSTER_PORT", String.valueOf(ports.get(i)),
-          "JWT_SECRET", SECRET,
-          "API_KEY", KEY,
-          "TLS_DEV_CERT_DIR", certDir.toString(),
-          "EVENTS_WEBHOOK_URL", "http://127.0.0.1:" + app.getAddress().getPort() + "/events",
-          "EVENTS_WEBHOOK_SECRET", "webhook",
-          "EVENTS_WEBHOOK_RETRY_INITIAL", "100ms"));
-      nodes.add(NodeProcess.start(name + "-" + "abc".charAt(i), env));
-    }
-    nodes.forEach(n -> n.awaitReady(http));
+  private void startCluster(String name, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(extra);
+    env.putAll(app.env());
+    cluster = ThreeNodeProcesses.onLoopback(name, env);
+    nodes = new ArrayList<>(cluster.nodes());
+    http = cluster.http();
   }
 
   private WsClient connect(NodeProcess node, String user) {
-    return WsClient.connect(http, URI.create("wss://localhost:" + node.wssPort + "/socket?token="
-        + DevTokens.sign(SECRET, user, Duration.ofHours(1))), Map.of(), List.of());
+    return cluster.connect(node, user);
   }
 
   private Set<String> nodesOf(NodeProcess via, String user) {
     try {
       HttpResponse<String> answer = http.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.apiPort + "/v1/users/" + user
-              + "/presence")).header("Authorization", "Bearer " + KEY).build(),
+          ThreeNodeProcesses.apiRequest(via, "/v1/users/" + user + "/presence").build(),
           HttpResponse.BodyHandlers.ofString());
       Set<String> result = new HashSet<>();
       JSON.readTree(answer.body()).get("connections").forEach(c -> result.add(c.get("node").asText()));
@@ -113,11 +73,11 @@ class FaultsIT {
   }
 
   private List<PresenceEvent.Kind> kinds(String user) {
-    return arrivals.stream().filter(e -> e.userId().equals(user)).map(PresenceEvent::kind).toList();
+    return app.kinds(user);
   }
 
   private static String name(NodeProcess node) {
-    return "127.0.0.1:" + node.clusterPort;
+    return ThreeNodeProcesses.name(node);
   }
 
   @Test
@@ -178,9 +138,7 @@ class FaultsIT {
           entry.setValue(next);
         }
       }
-      NodeProcess restarted = stopping.restart();
-      nodes.set(n, restarted);
-      restarted.awaitReady(http);
+      nodes.set(n, cluster.restart(n));
     }
 
     NodeProcess any = nodes.get(0);

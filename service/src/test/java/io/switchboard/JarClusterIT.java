@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.switchboard.auth.DevTokens;
 import io.switchboard.support.NodeProcess;
 import io.switchboard.support.TestCluster;
+import io.switchboard.support.ThreeNodeProcesses;
 import io.switchboard.support.WsClient;
-import io.switchboard.tls.DevCertificate;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,36 +31,26 @@ import org.junit.jupiter.api.Test;
  */
 class JarClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SECRET = "it-secret-it-secret-it-secret-it-secret-0123";
-  private static final String KEY = "it-api-key";
+  private static final String KEY = ThreeNodeProcesses.API_KEY;
   private final List<NodeProcess> nodes = new ArrayList<>();
+  private ThreeNodeProcesses cluster;
 
   @AfterEach
   void stopAll() {
     nodes.forEach(NodeProcess::close);
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
-  /**
-   * Starts nodes a, b and c (a is the seed) with a shared dev certificate; waits until all are ready.
-   * Returns an HTTP client that trusts their certificate.
-   */
-  private HttpClient startThreeNodes(String name) throws Exception {
-    Path certDir = Files.createTempDirectory("switchboard-it-tls");
-    HttpClient http = http(TestCluster.trusting(DevCertificate.ensure(certDir)[0]));
-    int seedPort = TestCluster.freePort();
-    for (String node : List.of("a", "b", "c")) {
-      Map<String, String> env = new java.util.HashMap<>(Map.of(
-          "SEED_NODES", "127.0.0.1:" + seedPort,
-          "JWT_SECRET", SECRET,
-          "API_KEY", KEY,
-          "TLS_DEV_CERT_DIR", certDir.toString()));
-      if (node.equals("a")) {
-        env.put("CLUSTER_PORT", String.valueOf(seedPort));
-      }
-      nodes.add(NodeProcess.start(name + "-" + node, env));
-    }
-    nodes.forEach(n -> n.awaitReady(http));
-    return http;
+  /** Starts nodes a, b and c; returns an HTTP client that trusts their certificate. */
+  private HttpClient startThreeNodes(String name) {
+    cluster = ThreeNodeProcesses.onLoopback(name, Map.of());
+    return cluster.http();
+  }
+
+  private String token(String user) {
+    return cluster.token(user);
   }
 
   private static HttpClient http(SSLContext tls) {
@@ -103,10 +92,10 @@ class JarClusterIT {
   @Test
   void threeProcessesFormOneClusterThatSurvivesAKillAndAStop() throws Exception {
     HttpClient http = startThreeNodes("cluster");
-    NodeProcess a = nodes.get(0);
-    NodeProcess b = nodes.get(1);
-    NodeProcess c = nodes.get(2);
-    String token = DevTokens.sign(SECRET, "ivy", Duration.ofHours(1));
+    NodeProcess a = cluster.node(0);
+    NodeProcess b = cluster.node(1);
+    NodeProcess c = cluster.node(2);
+    String token = token("ivy");
     WsClient onB = WsClient.connect(http, URI.create("wss://localhost:" + b.wssPort + "/socket"),
         Map.of("Authorization", "Bearer " + token), List.of());
     WsClient onC = WsClient.connect(http, URI.create("wss://localhost:" + c.wssPort + "/socket?token=" + token),
@@ -205,19 +194,18 @@ class JarClusterIT {
   void aNodeKilledWithUsersEntitiesAndAllTheirConnectionsStillYieldsExactlyOneOfflineEach()
       throws Exception {
     HttpClient http = startThreeNodes("kill");
-    NodeProcess a = nodes.get(0);
-    NodeProcess b = nodes.get(1);
-    NodeProcess c = nodes.get(2);
+    NodeProcess a = cluster.node(0);
+    NodeProcess b = cluster.node(1);
+    NodeProcess c = cluster.node(2);
     List<JsonNode> events = events(http, a);
 
     // Twenty users with their only device on c: about a third of their entities live on c as well.
     List<String> users = java.util.stream.IntStream.range(0, 20).mapToObj(i -> "solo-" + i).toList();
     List<WsClient> devices = new ArrayList<>();
     for (String user : users) {
-      devices.add(WsClient.connect(http, URI.create("wss://localhost:" + c.wssPort + "/socket?token="
-          + DevTokens.sign(SECRET, user, Duration.ofHours(1))), Map.of(), List.of()));
+      devices.add(cluster.connect(c, user));
     }
-    String both = DevTokens.sign(SECRET, "both", Duration.ofHours(1));
+    String both = token("both");
     devices.add(WsClient.connect(http, URI.create("wss://localhost:" + b.wssPort + "/socket?token=" + both),
         Map.of(), List.of()));
     devices.add(WsClient.connect(http, URI.create("wss://localhost:" + c.wssPort + "/socket?token=" + both),
@@ -240,8 +228,7 @@ class JarClusterIT {
     TestCluster.await("both's device on c leaves presence",
         () -> quietly(() -> nodesOf(http, a, "both").equals(Set.of(nodeB))));
     // A marker event after everything else, so that a late duplicate would have shown by then.
-    WsClient marker = WsClient.connect(http, URI.create("wss://localhost:" + b.wssPort + "/socket?token="
-        + DevTokens.sign(SECRET, "marker", Duration.ofHours(1))), Map.of(), List.of());
+    WsClient marker = cluster.connect(b, "marker");
     TestCluster.await("the marker is online", () -> kinds(events, "marker").equals(List.of("online")));
     for (String user : users) {
       assertEquals(List.of("online", "offline"), kinds(events, user), user);

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
-import io.switchboard.auth.DevTokens;
 import io.switchboard.protocol.PresenceEvent;
+import io.switchboard.support.AppWebhook;
 import io.switchboard.support.NamespaceNetwork;
 import io.switchboard.support.NodeProcess;
 import io.switchboard.support.TestCluster;
+import io.switchboard.support.ThreeNodeProcesses;
 import io.switchboard.support.WsClient;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,13 +19,11 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,67 +52,39 @@ import org.junit.jupiter.api.Test;
  */
 class PartitionIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SECRET = "partition-secret-partition-secret-0123456";
-  private static final String KEY = "partition-api-key";
-  private static final int PORT_CLUSTER = 25520;
-  private static final int PORT_WSS = 8443;
-  private static final int PORT_API = 8081;
+  private static final String KEY = ThreeNodeProcesses.API_KEY;
 
   private static final List<String> ONLY_ON_THREE = List.of("a-0", "a-1", "a-2", "a-3");
   private static final List<String> ON_ONE_AND_THREE = List.of("b-0", "b-1", "b-2", "b-3");
   private static final List<String> ONLY_ON_TWO = List.of("c-0", "c-1");
 
   private NamespaceNetwork network;
+  private ThreeNodeProcesses cluster;
   private final List<NodeProcess> nodes = new ArrayList<>();
-  private HttpServer app;
-  /** Webhook events the app accepted, by id (a retry, or a repeat from another node, has the same id). */
-  private final Map<String, PresenceEvent> events = new ConcurrentHashMap<>();
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private AppWebhook app;
+  private HttpClient http;
   private final long started = System.nanoTime();
 
   @BeforeEach
-  void startCluster() throws Exception {
+  void startCluster() {
     assumeTrue(NamespaceNetwork.supported(), "needs root, iproute2 and nft for network namespaces");
     network = NamespaceNetwork.create(3);
-    app = HttpServer.create(new InetSocketAddress(network.hostAddress(), 0), 0);
-    app.createContext("/events", exchange -> {
-      PresenceEvent event = JSON.readValue(exchange.getRequestBody().readAllBytes(), PresenceEvent.class);
-      if (events.putIfAbsent(event.id(), event) == null) {
-        log("event " + event);
-      }
-      exchange.sendResponseHeaders(204, -1);
-      exchange.close();
-    });
-    app.start();
-    String seeds = String.join(",",
-        Stream.of(0, 1, 2).map(i -> network.address(i) + ":" + PORT_CLUSTER).toList());
-    for (int i = 0; i < 3; i++) {
-      Map<String, String> env = new HashMap<>(Map.of(
-          "SEED_NODES", seeds,
-          "CLUSTER_PORT", String.valueOf(PORT_CLUSTER),
-          "WSS_PORT", String.valueOf(PORT_WSS),
-          "API_PORT", String.valueOf(PORT_API),
-          "TLS", "off",
-          "JWT_SECRET", SECRET,
-          "API_KEY", KEY,
-          "EVENTS_WEBHOOK_URL",
-          "http://" + network.hostAddress() + ":" + app.getAddress().getPort() + "/events",
-          "EVENTS_WEBHOOK_SECRET", "webhook",
-          "EVENTS_WEBHOOK_RETRY_INITIAL", "100ms"));
-      nodes.add(NodeProcess.start("partition-" + (i + 1), env, network.exec(i), network.address(i)));
-    }
-    nodes.forEach(n -> n.awaitReady(http));
+    app = AppWebhook.start(network.hostAddress(), event -> log("event " + event));
+    cluster = ThreeNodeProcesses.inNamespaces("partition", network, app.env());
+    nodes.addAll(cluster.nodes());
+    http = cluster.http();
     log("three nodes ready");
   }
 
   @AfterEach
   void stopAll() {
     try {
-      nodes.forEach(NodeProcess::close);
+      if (cluster != null) {
+        cluster.close();
+      }
     } finally {
       if (app != null) {
-        app.stop(0);
+        app.close();
       }
       if (network != null) {
         network.close();
@@ -182,9 +151,8 @@ class PartitionIT {
     log("the partitioned side checked");
 
     network.heal();
-    three = three.restart();
+    three = cluster.restart(2);
     nodes.set(2, three);
-    three.awaitReady(http);
     log("node 3 restarted after the heal and is ready");
     Map<String, WsClient> backOnThree = new LinkedHashMap<>();
     for (String user : ONLY_ON_THREE) {
@@ -275,7 +243,7 @@ class PartitionIT {
 
   /** The user's event kinds in {@code seq} order; fails if two events share a seq. */
   private List<String> kinds(String user) {
-    List<PresenceEvent> mine = events.values().stream().filter(e -> e.userId().equals(user))
+    List<PresenceEvent> mine = app.events(user).stream()
         .sorted(Comparator.comparingLong(PresenceEvent::seq)).toList();
     assertEquals(mine.size(), mine.stream().map(PresenceEvent::seq).distinct().count(),
         user + ": every seq once: " + mine);
@@ -283,8 +251,7 @@ class PartitionIT {
   }
 
   private WsClient connect(NodeProcess node, String user) {
-    return WsClient.connect(http, URI.create("ws://" + node.host + ":" + node.wssPort + "/socket?token="
-        + DevTokens.sign(SECRET, user, Duration.ofHours(1))), Map.of(), List.of());
+    return cluster.connect(node, user);
   }
 
   private JsonNode presence(NodeProcess via, String user) {

@@ -99,11 +99,15 @@ public final class NodeProcess implements AutoCloseable {
     return start(name, env, prefix, host);
   }
 
-  /** Waits until {@code /health/ready} answers 200. */
+  /**
+   * Waits until {@code /health/ready} answers 200: up to 3 minutes, as a JVM starting on a busy
+   * two-core machine beside other nodes can take more than one.
+   */
   public void awaitReady(HttpClient http) {
     URI ready = URI.create("http://" + host + ":" + apiPort + "/health/ready");
     TestCluster.await(
         "node at " + host + ":" + apiPort + " is ready (log: " + log + ")",
+        Duration.ofMinutes(3),
         () -> {
           if (!process.isAlive()) {
             throw new AssertionError("node exited early; log: " + output());

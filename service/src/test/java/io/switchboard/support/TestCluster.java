@@ -261,7 +261,15 @@ public final class TestCluster implements AutoCloseable {
 
   /** Polls {@code condition} every 50 ms for up to 60 s; fails with {@code what} if it never holds. */
   public static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    await(what, Duration.ofSeconds(60), condition);
+  }
+
+  /**
+   * Polls {@code condition} every 50 ms for up to {@code limit}; fails with {@code what} if it never
+   * holds.
+   */
+  public static void await(String what, Duration limit, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting for: " + what);

@@ -44,6 +44,10 @@ import org.slf4j.Logger;
  *   <li>{@link ControlFrames}: which frames are control frames and how they are answered.
  * </ul>
  *
+ * <p>Per-connection memory is what a node's connection count is bounded by: an idle connection holds
+ * this actor and its rate bucket, and when authenticated its registration and token lifetime; the
+ * request unit comes with the first request, its queue only once a request has to wait.
+ *
  * <p>Every client frame counts against the connection's rate limit, control frames too (a refresh
  * costs a signature check); beyond it the frame is answered with an error and goes nowhere.
  */

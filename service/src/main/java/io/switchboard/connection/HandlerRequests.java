@@ -22,8 +22,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * A connection's requests to the app's handler: one at a time, in the order the client sent them. At
  * most {@code maxInFlight} may be outstanding (handed to the handler or waiting for it) before the
- * socket stops being read, until half of them are done; past {@code maxQueued} the connection is closed
- * with 1013. Every request ends in exactly one of: the handler's reply (or none), {@code {"error": ...,
+ * socket stops being read, until no more than half that many are; past {@code maxQueued} the connection
+ * is closed with 1013. Every request ends in exactly one of: the handler's reply (or none), {@code {"error": ...,
  * "requestId": ...}} when it failed, or {@code {"error": "timeout", ...}}, after which its late answer
  * is dropped. A request that came in an envelope gets exactly one {@code reply} with the client's id.
  *

@@ -374,7 +374,7 @@ public final class UserPresence {
     metrics.entities.incrementAndGet();
     if (recorded == null) {
       context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new Offline(false);
+      return new Offline(null);
     }
     // An earlier incarnation announced the user online and never offline: carry on from there, and
     // give the user's surviving connections time to re-register before deciding they are gone.
@@ -451,13 +451,13 @@ public final class UserPresence {
   /** No connection, not online. */
   private final class Offline extends State {
     /**
-     * This incarnation announced offline last: a rejoin starts a new online period, announced (it came
-     * too late for the recovery).
+     * The id of the offline event this incarnation emitted last, or null: a rejoin after it starts a
+     * new online period, announced (it came too late for the recovery).
      */
-    private final boolean announcesRejoins;
+    private final String announcedOffline;
 
-    Offline(boolean announcesRejoins) {
-      this.announcesRejoins = announcesRejoins;
+    Offline(String announcedOffline) {
+      this.announcedOffline = announcedOffline;
     }
 
     @Override
@@ -493,7 +493,7 @@ public final class UserPresence {
       metrics.onlineUsers.incrementAndGet();
       // A rejoin to an incarnation that found no record: the user was announced, only the record is
       // missing; write it, announce nothing.
-      writer.open(RandomIds.next(), !register.rejoin() || announcesRejoins);
+      writer.open(RandomIds.next(), !register.rejoin() || announcedOffline != null);
       return acknowledge(register, new Online());
     }
   }
@@ -748,10 +748,11 @@ public final class UserPresence {
 
   private State goOffline() {
     metrics.onlineUsers.decrementAndGet();
-    emit(PresenceEvent.Kind.offline, writer.offlineEventId());
+    String offline = writer.offlineEventId();
+    emit(PresenceEvent.Kind.offline, offline);
     writer.remove();
     context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-    return new Offline(true);
+    return new Offline(offline);
   }
 
   /** Names the connections in the record first, then wakes the entity at its new home. */

@@ -45,7 +45,8 @@ final class Guardian {
               presence.offlineGrace(),
               presence.passivateAfter(),
               presence.maxConnectionsPerUser(),
-              new UserPresence.Records(presence.recordTimeout(), presence.recoverySettle()));
+              new UserPresence.Records(presence.recordTimeout(), presence.recoverySettle()),
+              presence.limits());
           context.spawn(PresenceRecovery.create(), "presence-recovery");
           started.complete(new Started(webhooks));
           return Behaviors.empty();

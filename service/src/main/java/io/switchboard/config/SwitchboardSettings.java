@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.switchboard.auth.TokenVerifier;
 import io.switchboard.events.WebhookDispatcher;
 import io.switchboard.handler.DataType;
+import io.switchboard.presence.UserPresence;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -25,6 +26,10 @@ public record SwitchboardSettings(
     Optional<WebhookDispatcher.Settings> webhook,
     PresenceSettings presence,
     Duration drainTimeout) {
+
+  public SwitchboardSettings {
+    presence.checkAgainst(api.askTimeout());
+  }
 
   /**
    * How the node finds its cluster: {@code discovery} "seed-nodes" joins {@code seedNodes}; any other
@@ -125,13 +130,99 @@ public record SwitchboardSettings(
     }
   }
 
+  /**
+   * {@code switchboard.presence}. A node refuses to start when these contradict each other or
+   * {@code api.ask-timeout}: the checks below are what the user entities rely on.
+   */
   public record PresenceSettings(
       Duration offlineGrace,
       Duration passivateAfter,
       Duration registerRetry,
       Duration recordTimeout,
       Duration recoverySettle,
-      int maxConnectionsPerUser) {}
+      int maxConnectionsPerUser,
+      Duration rejoinWindow,
+      Duration namedRejoinLimit,
+      Duration stoppedCheck,
+      int maxHeldSends,
+      int maxStashedWhileLoading) {
+
+    public PresenceSettings {
+      if (offlineGrace.isNegative()) {
+        throw new IllegalArgumentException(
+            named("PRESENCE_OFFLINE_GRACE", "offline-grace", offlineGrace) + " must be 0s or more");
+      }
+      positive("passivate-after", passivateAfter);
+      positive("register-retry", registerRetry);
+      positive("record-timeout", recordTimeout);
+      positive("recovery-settle", recoverySettle);
+      positive("rejoin-window", rejoinWindow);
+      positive("named-rejoin-limit", namedRejoinLimit);
+      positive("stopped-check", stoppedCheck);
+      if (maxConnectionsPerUser < 1) {
+        throw new IllegalArgumentException(
+            "MAX_CONNECTIONS_PER_USER (switchboard.presence.max-connections-per-user) must be at least"
+                + " 1, got " + maxConnectionsPerUser);
+      }
+      if (maxHeldSends < 0 || maxStashedWhileLoading < 1) {
+        throw new IllegalArgumentException(
+            "switchboard.presence.max-held-sends must be 0 or more and"
+                + " switchboard.presence.max-stashed-while-loading at least 1");
+      }
+      // A connection whose registration was lost re-sends it while a recovering entity still waits.
+      if (registerRetry.compareTo(recoverySettle) >= 0) {
+        throw new IllegalArgumentException(
+            named(null, "register-retry", registerRetry) + " must be below "
+                + named("PRESENCE_RECOVERY_SETTLE", "recovery-settle", recoverySettle));
+      }
+    }
+
+    /**
+     * The entities' waits against {@code askTimeout}, how long a request waits for a user's entity:
+     * the record read at start, the recovery settle and the rejoin window end within it, so that a send
+     * held meanwhile is answered; the named-rejoin limit is beyond it, so that a send held for named
+     * connections is handed to all of them or not accepted (503) at all.
+     */
+    void checkAgainst(Duration askTimeout) {
+      String ask = "API_ASK_TIMEOUT (switchboard.api.ask-timeout, " + askTimeout + ")";
+      if (recordTimeout.compareTo(askTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            named(null, "record-timeout", recordTimeout) + " must be below " + ask);
+      }
+      if (recoverySettle.compareTo(askTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            named("PRESENCE_RECOVERY_SETTLE", "recovery-settle", recoverySettle)
+                + " must be below " + ask);
+      }
+      if (rejoinWindow.compareTo(askTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            named(null, "rejoin-window", rejoinWindow) + " must be below " + ask);
+      }
+      if (namedRejoinLimit.compareTo(askTimeout) <= 0) {
+        throw new IllegalArgumentException(
+            named("PRESENCE_NAMED_REJOIN_LIMIT", "named-rejoin-limit", namedRejoinLimit)
+                + " must be above " + ask);
+      }
+    }
+
+    /** The user entities' waits and holds. */
+    public UserPresence.Limits limits() {
+      return new UserPresence.Limits(
+          rejoinWindow, namedRejoinLimit, stoppedCheck, maxHeldSends, maxStashedWhileLoading);
+    }
+
+    private static void positive(String name, Duration value) {
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(named(null, name, value) + " must be above 0s");
+      }
+    }
+
+    /** A presence setting as a message names it: its variable, if any, its path and its value. */
+    private static String named(String variable, String name, Duration value) {
+      String path = "switchboard.presence." + name;
+      return variable == null ? path + " (" + value + ")" : variable + " (" + path + ", " + value + ")";
+    }
+  }
 
   public static SwitchboardSettings from(Config root) {
     Config c = root.getConfig("switchboard");
@@ -215,7 +306,12 @@ public record SwitchboardSettings(
             presence.getDuration("register-retry"),
             presence.getDuration("record-timeout"),
             presence.getDuration("recovery-settle"),
-            presence.getInt("max-connections-per-user")),
+            presence.getInt("max-connections-per-user"),
+            presence.getDuration("rejoin-window"),
+            presence.getDuration("named-rejoin-limit"),
+            presence.getDuration("stopped-check"),
+            presence.getInt("max-held-sends"),
+            presence.getInt("max-stashed-while-loading")),
         c.getDuration("shutdown.drain-timeout"));
   }
 

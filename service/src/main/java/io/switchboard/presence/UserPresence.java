@@ -1,35 +1,24 @@
 package io.switchboard.presence;
 
 import io.switchboard.cluster.CborSerializable;
-import io.switchboard.cluster.DirectReceive;
 import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.cluster.RandomIds;
 import io.switchboard.cluster.SendPathSerializable;
 import io.switchboard.metrics.SwitchboardMetrics;
-import io.switchboard.presence.NodeFanout;
-import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.ConnectionInfo;
 import io.switchboard.protocol.PresenceEvent;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Signal;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -41,31 +30,54 @@ import org.apache.pekko.cluster.typed.Cluster;
  * (id, node, actor, opened-at). It is the only place that decides online and offline, and the place a
  * send to the user fans out from.
  *
+ * <p>A state machine, one behavior per state, each handling the messages of that state (transitions:
+ * loading to offline, inGrace or recovering; offline to online; online to inGrace or offline; inGrace
+ * and recovering to online or offline; online, inGrace and recovering to handingOff, then stopped):
+ *
+ * <ul>
+ *   <li><b>loading</b>: reads the user's online record (majority) and stashes everything else: what an
+ *       earlier incarnation announced decides what this one may announce.
+ *   <li><b>offline</b>: no connection. A registration makes the user online; it is announced unless it
+ *       is a rejoin to an incarnation that found no record (the user was announced, only the record is
+ *       missing), but a rejoin after this incarnation announced offline starts a new online period like
+ *       any other. Passivates after {@code passivateAfter}.
+ *   <li><b>online</b>: at least one connection, or none while the record that opens the online period
+ *       is still being written (offline never overtakes online).
+ *   <li><b>inGrace</b>: online with no connection for the offline grace; a connection that registers
+ *       within it continues the same online period (no events); else offline when it passes.
+ *   <li><b>recovering</b>: started from a record of the user online (no grace): waits
+ *       {@code recoverySettle} (or the grace, if longer) for the user's surviving connections to rejoin;
+ *       the first one makes it online, announcing nothing; if none does, offline is emitted.
+ *   <li><b>handingOff</b>: the shard moves; the record is written with the connections it names, then
+ *       the entity is woken at its new home and stops. Meanwhile it goes on as the state it came from.
+ * </ul>
+ *
  * <p>Invariants, within one incarnation of the entity:
  *
  * <ul>
  *   <li>online is emitted when the first connection registers, offline when the last one is gone
  *       (unregistered, or its actor stopped: the entity watches every connection actor, so a node that
  *       dies takes its connections out of presence once it is downed; a remote connection reported
- *       stopped is first asked to register again, since Pekko reports one on a node restarted at the
- *       same host:port stopped while that node is not yet Up here);
- *   <li>events alternate online, offline, online, ...; each has a fresh id and a per-user sequence number
- *       that is strictly increasing, also across incarnations (it never falls below the wall clock in
- *       milliseconds, so a new incarnation continues above the old one);
- *   <li>a send is handed to every registered connection, and the answer is how many.
+ *       stopped is first asked to register again, by the {@link StoppedConnectionCheck});
+ *   <li>one online per offline: events alternate online, offline, online, ...; each has a fresh id and a
+ *       per-user sequence number that is strictly increasing, also across incarnations (it never falls
+ *       below the wall clock in milliseconds, so a new incarnation continues above the old one);
+ *   <li>a send is handed to every registered connection, and the answer is how many; while the user's
+ *       connections rejoin after a move, sends are held in order ({@link RejoinWait}).
  * </ul>
  *
  * <p>Surviving its node: while the user is online, the entity keeps a record (the online event's id,
- * its own node, and the user's connections with their nodes, rewritten as they join and leave) in
- * the replicated {@link OnlineRecords}, written to a majority before the online event is emitted. A
- * new incarnation (rebalance, or its node died) reads the record with majority consistency before it
- * handles anything; finding one, it takes the user as online and waits {@code recoverySettle} for the
- * user's surviving connections to re-register (as <em>rejoins</em>): if any do, nothing is announced;
- * if none does, it emits the offline event. When a node is removed,
+ * its own node, the grace start and the user's connections with their nodes, rewritten as they join and
+ * leave) in the replicated {@link OnlineRecords}, written by the {@link OnlineRecordWriter} to a majority
+ * before the online event is emitted. A new incarnation (rebalance, or its node died) reads the record
+ * before it handles anything; finding one, it takes the user as online (recovering, or inGrace from the
+ * record's grace start when the entity moved during the grace). When a node is removed,
  * {@link PresenceRecovery} on the survivors wakes the entity of every user recorded there, so a user
  * whose entity died together with all of their connections still gets exactly one offline. The offline
  * event's id is derived from the online event's ({@code <online id>:offline}), so an offline repeated
- * after a crash between emitting it and removing the record has the same id and can be deduplicated.
+ * after a crash between emitting it and removing the record has the same id and can be deduplicated. On
+ * a rebalance the old home writes the record (naming the connections) before it stops, so the new home
+ * knows whom to wait for, and wakes the new home so that a grace or recovery in progress ends there.
  *
  * <p>What this adds up to, cluster-wide (the README's design section; {@code ChaosIT} checks all four
  * under random node kills and restarts):
@@ -82,14 +94,11 @@ import org.apache.pekko.cluster.typed.Cluster;
  *       also while shards move, and the answer counts exactly those.
  * </ol>
  *
- * <p>Offline grace ({@code offlineGrace} above zero): when the last connection goes, the user stays
- * online for the grace, and a connection that registers within it continues the same online period
- * (no offline/online pair at all); only when the grace passes with no connection is offline emitted.
- *
- * <p>With no connections (and past any grace) the entity stops itself after {@code passivateAfter}.
+ * <p>Besides the states, an entity is made of: {@link UserConnections} (the connection set, its
+ * watches, the per-user limit and the per-node fan-out), {@link StoppedConnectionCheck},
+ * {@link RejoinWait} (only while connections are expected back) and {@link OnlineRecordWriter}.
  */
-public final class UserPresence extends AbstractBehavior<UserPresence.Command>
-    implements DirectReceive.Handler<UserPresence.Command> {
+public final class UserPresence {
 
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "UserPresence");
@@ -134,16 +143,32 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
 
   public record Closed(int connections) implements CborSerializable {}
 
-  private record ConnectionStopped(String connectionId, ActorRef<ToConnection> connection)
-      implements Command {}
+  /** Starts the entity (when its node is gone, to recover the user recorded online there). */
+  public record Wake() implements Command, CborSerializable {}
+
+  /** Pekko reports a watched connection actor stopped. */
+  record ConnectionStopped(String connectionId, ActorRef<ToConnection> connection) implements Command {}
 
   /** A connection reported stopped was asked whether it is still there, and did not answer in time. */
-  private record CheckTimedOut(String connectionId, ActorRef<ToConnection> connection)
-      implements Command {}
+  record CheckTimedOut(String connectionId, ActorRef<ToConnection> connection) implements Command {}
 
   /** Watch again a connection that answered the check (its node should be Up here by now). */
-  private record Rewatch(String connectionId, ActorRef<ToConnection> connection)
-      implements Command {}
+  record Rewatch(String connectionId, ActorRef<ToConnection> connection) implements Command {}
+
+  /** The rejoin window (or limit) is over: deliver held sends, or look again. */
+  enum FlushHeld implements Command {
+    INSTANCE
+  }
+
+  /** The record opening the online period was written: the online event, if any, may go out. */
+  enum OnlineRecorded implements Command {
+    INSTANCE
+  }
+
+  /** A record write whose outcome needs no action (update, removal, grace start or end). */
+  enum RecordWritten implements Command {
+    INSTANCE
+  }
 
   private enum Idle implements Command {
     INSTANCE
@@ -152,38 +177,6 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
   private enum GraceOver implements Command {
     INSTANCE
   }
-
-  /** The connections that rejoin together after a move have had time to arrive: deliver held sends. */
-  private enum FlushHeld implements Command {
-    INSTANCE
-  }
-
-  /**
-   * Least time given, after the first connection rejoined, to the others; they have until the recovery
-   * settles. When the record names them (a hand-off) the wait ends as soon as all are back. After a
-   * crash the names may be stale, so the whole wait is waited: the sends held then have waited for the
-   * downing already.
-   */
-  private static final Duration REJOIN_WINDOW = Duration.ofSeconds(2);
-
-  /**
-   * How long a remote connection reported stopped has to answer the check before it leaves presence,
-   * and how long after answering it is watched again.
-   */
-  private static final Duration STOPPED_CHECK = Duration.ofSeconds(1);
-
-  /**
-   * Longest time, from the incarnation's start, that held sends wait for connections the record names
-   * on live nodes. Beyond the API's ask timeout, so a send is either handed to all of them or not
-   * accepted (503) at all.
-   */
-  private static final Duration NAMED_REJOIN_LIMIT = Duration.ofSeconds(15);
-
-  /** Most sends held while the user's connections rejoin; beyond it a send is answered at once. */
-  private static final int MAX_HELD_SENDS = 1000;
-
-  /** Starts the entity (when its node is gone, to recover the user recorded online there). */
-  public record Wake() implements Command, CborSerializable {}
 
   /** Sharding hands this entity's shard to another node (rebalance, or this node is stopping). */
   private enum HandOff implements Command {
@@ -206,31 +199,27 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
     INSTANCE
   }
 
-  /** The online record was written: the online event, if any, may go out. */
-  private enum OnlineRecorded implements Command {
-    INSTANCE
-  }
-
-  /** A record write whose outcome needs no action (removal, grace start or end). */
-  private enum RecordWritten implements Command {
-    INSTANCE
-  }
-
   /**
    * How the entity uses its {@link OnlineRecords}: how long a majority read or write may take, and how
    * long a recovered user's connections have to rejoin.
    */
   public record Records(Duration timeout, Duration recoverySettle) {}
 
-  private static final int STASH_CAPACITY = 10_000;
+  /**
+   * How long the entity waits for what, and how much it keeps meanwhile ({@code switchboard.presence.*};
+   * what they mean and how they must relate is in reference.conf, checked at start).
+   */
+  public record Limits(
+      Duration rejoinWindow,
+      Duration namedRejoinLimit,
+      Duration stoppedCheck,
+      int maxHeldSends,
+      int maxStashedWhileLoading) {
 
-  /** {@code fanout}: the fan-out of the connection's node when that is another node, else null. */
-  private record Connection(
-      String id,
-      String node,
-      long openedAt,
-      ActorRef<ToConnection> ref,
-      ActorRef<NodeFanout.Command> fanout) {}
+    /** reference.conf's defaults, for entities started by hand (tests). */
+    public static final Limits DEFAULTS =
+        new Limits(Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(1), 1000, 10_000);
+  }
 
   /** Starts sharding of user entities on this node; their events go to this node's {@code events}. */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
@@ -239,7 +228,8 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       Duration offlineGrace,
       Duration passivateAfter,
       int maxConnections,
-      Records records) {
+      Records records,
+      Limits limits) {
     return ClusterSharding.get(system)
         .init(
             Entity.of(
@@ -252,8 +242,22 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
                             offlineGrace,
                             passivateAfter,
                             maxConnections,
-                            records))
+                            records,
+                            limits))
                 .withStopMessage(HandOff.INSTANCE));
+  }
+
+  /** An entity with the default {@link Limits}. */
+  public static Behavior<Command> create(
+      String userId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      ActorRef<PresenceEvents.Command> events,
+      Duration offlineGrace,
+      Duration passivateAfter,
+      int maxConnections,
+      Records records) {
+    return create(
+        userId, shard, events, offlineGrace, passivateAfter, maxConnections, records, Limits.DEFAULTS);
   }
 
   public static Behavior<Command> create(
@@ -263,97 +267,42 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       Duration offlineGrace,
       Duration passivateAfter,
       int maxConnections,
-      Records records) {
+      Records records,
+      Limits limits) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
                     Behaviors.<Command>withStash(
-                        STASH_CAPACITY,
-                        stash -> {
-                          ActorRef<OnlineRecords.Command> store =
-                              OnlineRecords.get(context.getSystem()).ref();
-                          // Nothing is handled before the record is read: what an earlier
-                          // incarnation announced decides what this one may announce. (A read that
-                          // reaches no majority in time answers with this node's replica.)
-                          Runnable load = () -> {
-                            store.tell(new OnlineRecords.Get<Command>(
-                                userId, true, records.timeout(), context.getSelf(), Loaded::new));
-                            timers.startSingleTimer(
-                                LoadAgain.INSTANCE, records.timeout().multipliedBy(2));
-                          };
-                          load.run();
-                          return Behaviors.receive(Command.class)
-                              .onMessage(
-                                  Loaded.class,
-                                  loaded -> {
-                                    timers.cancel(LoadAgain.INSTANCE);
-                                    return stash.unstashAll(
-                                        new UserPresence(
-                                            context, timers, store, userId, shard, events,
-                                            offlineGrace, passivateAfter, maxConnections, records,
-                                            loaded.entry()));
-                                  })
-                              .onMessage(
-                                  LoadAgain.class,
-                                  again -> {
-                                    load.run();
-                                    return Behaviors.same();
-                                  })
-                              .onAnyMessage(
-                                  message -> {
-                                    stash.stash(message);
-                                    return Behaviors.same();
-                                  })
-                              .build();
-                        })));
+                        limits.maxStashedWhileLoading(),
+                        stash ->
+                            new UserPresence(
+                                    context, timers, userId, shard, events, offlineGrace,
+                                    passivateAfter, maxConnections, records, limits)
+                                .loading(stash))));
   }
 
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final String userId;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorRef<PresenceEvents.Command> events;
-  private final TimerScheduler<Command> timers;
   private final Duration offlineGrace;
   private final Duration passivateAfter;
+  private final Records records;
+  private final Limits limits;
   /** This node's replica of the online records. */
   private final ActorRef<OnlineRecords.Command> store;
-  private final String host;
-  private final Records records;
-  private final Map<String, Connection> connections = new LinkedHashMap<>();
-  private boolean online;
-  private boolean inGrace;
-  /** Id of the online event of the current online period (the offline's id derives from it). */
-  private String onlineEventId;
-  /** The online record is being written; the online event goes out when it is. */
-  private boolean recording;
-  /** The online event to emit once the record is written, if any. */
-  private String pendingAnnouncement;
-  /** Started from a record of the user online: the user's connections are expected to rejoin. */
-  private boolean recovering;
-  /** When the offline grace started (epoch ms), 0 when not in grace; kept in the online record. */
-  private long graceSince;
-  /** This incarnation emitted offline last: the next connection, rejoin or not, is a new online. */
-  private boolean offlineAnnounced;
-  /** Sends that arrived while recovering with no connection yet, delivered once connections rejoin. */
-  private final List<SendToUser> held = new ArrayList<>();
-  /** Remote connections reported stopped and asked whether they are still there. */
-  private final java.util.Set<String> checking = new java.util.HashSet<>();
-  /** While recovering: when the recovery settles (epoch ms); held sends wait for rejoins until then. */
-  private long recoveryDeadline;
-  /** When this incarnation started (epoch ms). */
-  private final long startedAt = System.currentTimeMillis();
-  /** While recovering: the connections the record says will rejoin and that have not yet. */
-  private final java.util.Set<String> expected = new java.util.HashSet<>();
-  private long seq;
-  /** Most connections of the user; a new one beyond it is closed with 4029 (rejoins are never refused). */
-  private final int maxConnections;
   private final SwitchboardMetrics metrics;
+  private final UserConnections connections;
+  private final OnlineRecordWriter writer;
+  /** While the user's connections are expected back after a move or crash; else null. */
+  private RejoinWait rejoinWait;
+  private long seq;
 
   private UserPresence(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      ActorRef<OnlineRecords.Command> store,
       String userId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<PresenceEvents.Command> events,
@@ -361,466 +310,460 @@ public final class UserPresence extends AbstractBehavior<UserPresence.Command>
       Duration passivateAfter,
       int maxConnections,
       Records records,
-      OnlineRecords.Entry recorded) {
-    super(context);
-    this.maxConnections = maxConnections;
+      Limits limits) {
     this.context = context;
     this.timers = timers;
-    this.store = store;
-    this.records = records;
-    this.host = Cluster.get(context.getSystem()).selfMember().address().toString();
-    this.offlineGrace = offlineGrace;
     this.userId = userId;
     this.shard = shard;
     this.events = events;
+    this.offlineGrace = offlineGrace;
     this.passivateAfter = passivateAfter;
+    this.records = records;
+    this.limits = limits;
+    this.store = OnlineRecords.get(context.getSystem()).ref();
     this.metrics = SwitchboardMetrics.get(context.getSystem());
+    this.connections = new UserConnections(
+        context, new StoppedConnectionCheck(timers, limits.stoppedCheck()), maxConnections);
+    this.writer = new OnlineRecordWriter(
+        store,
+        context.getSelf(),
+        timers,
+        userId,
+        Cluster.get(context.getSystem()).selfMember().address().toString(),
+        records.timeout(),
+        connections);
+  }
+
+  // ---- loading ----
+
+  /**
+   * Nothing is handled before the record is read: what an earlier incarnation announced decides what
+   * this one may announce. (A read that reaches no majority in time answers with this node's replica.)
+   */
+  private Behavior<Command> loading(StashBuffer<Command> stash) {
+    load();
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Loaded.class,
+            loaded -> {
+              timers.cancel(LoadAgain.INSTANCE);
+              return stash.unstashAll(started(loaded.entry()));
+            })
+        .onMessage(
+            LoadAgain.class,
+            again -> {
+              load();
+              return Behaviors.same();
+            })
+        .onAnyMessage(
+            message -> {
+              stash.stash(message);
+              return Behaviors.same();
+            })
+        .build();
+  }
+
+  private void load() {
+    store.tell(new OnlineRecords.Get<Command>(
+        userId, true, records.timeout(), context.getSelf(), Loaded::new));
+    timers.startSingleTimer(LoadAgain.INSTANCE, records.timeout().multipliedBy(2));
+  }
+
+  /** The first state once the record is read ({@code recorded} null: there is none). */
+  private State started(OnlineRecords.Entry recorded) {
     metrics.entities.incrementAndGet();
-    if (recorded != null) {
-      // An earlier incarnation announced the user online and never offline: carry on from there, and
-      // give the user's surviving connections time to re-register before deciding they are gone.
-      setOnline(true);
-      onlineEventId = recorded.onlineEventId();
-      inGrace = true;
-      if (recorded.graceSince() > 0) {
-        // Moved during the offline grace: the grace goes on from when it started.
-        graceSince = recorded.graceSince();
-        long left = graceSince + offlineGrace.toMillis() - System.currentTimeMillis();
-        timers.startSingleTimer(GraceOver.INSTANCE, Duration.ofMillis(Math.max(0, left)));
-      } else {
-        recovering = true;
-        recoveryDeadline = System.currentTimeMillis() + records.recoverySettle().toMillis();
-        // Wait for the connections the record names on nodes that are still members; those on the
-        // node that died (the usual reason for this recovery) will not come back.
-        for (OnlineRecords.RecordedConnection connection : recorded.connections()) {
-          if (connection.node() == null || liveMember(connection.node())) {
-            expected.add(connection.id());
-          }
-        }
-        timers.startSingleTimer(GraceOver.INSTANCE, max(offlineGrace, records.recoverySettle()));
-      }
-      if (!recorded.host().equals(host)) {
-        record(null);
-      }
-    } else {
+    if (recorded == null) {
       context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+      return new Offline(null);
     }
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
-  }
-
-  @Override
-  public Receive<Command> createReceive() {
-    return new DirectReceive<>(this);
-  }
-
-  @Override
-  public Behavior<Command> onMessage(Command command) {
-    if (command instanceof SendToUser send) {
-      return onSendToUser(send);
-    } else if (command instanceof Register register) {
-      return onRegister(register);
-    } else if (command instanceof Unregister unregister) {
-      return remove(unregister.connectionId(), null);
-    } else if (command instanceof OnlineRecorded recorded) {
-      return onOnlineRecorded(recorded);
-    } else if (command instanceof RecordWritten) {
-      return this;
-    } else if (command instanceof GetPresence get) {
-      return onGetPresence(get);
-    } else if (command instanceof ConnectionStopped stopped) {
-      return onConnectionStopped(stopped);
-    } else if (command instanceof CheckTimedOut timedOut) {
-      return remove(timedOut.connectionId(), timedOut.connection());
-    } else if (command instanceof Rewatch rewatch) {
-      return onRewatch(rewatch);
-    } else if (command instanceof CloseConnections close) {
-      return onCloseConnections(close);
-    } else if (command instanceof Idle idle) {
-      return onIdle(idle);
-    } else if (command instanceof GraceOver over) {
-      return onGraceOver(over);
-    } else if (command instanceof Wake) {
-      return this;
-    } else if (command instanceof HandOff handOff) {
-      return onHandOff(handOff);
-    } else if (command instanceof HandOffRecorded recorded) {
-      return onHandOffRecorded(recorded);
-    } else if (command instanceof FlushHeld flush) {
-      return onFlushHeld(flush);
-    }
-    return Behaviors.unhandled();
-  }
-
-  @Override
-  public Behavior<Command> onSignal(Signal signal) {
-    if (signal instanceof PostStop) {
-      metrics.entities.decrementAndGet();
-      setOnline(false);
-      return this;
-    }
-    return Behaviors.unhandled();
-  }
-
-  /** The user's online state here, counted in this node's metrics. */
-  private void setOnline(boolean now) {
-    if (now != online) {
-      metrics.onlineUsers.addAndGet(now ? 1 : -1);
-    }
-    online = now;
-  }
-
-  private Behavior<Command> onRegister(Register register) {
-    Connection previous = connections.get(register.connectionId());
-    if (previous == null && !register.rejoin() && connections.size() >= maxConnections) {
-      // The newest is refused: the user's open devices keep working (as Centrifugo's per-user limit).
-      register.connection().tell(new ToConnection.Close(
-          CloseCodes.TOO_MANY_CONNECTIONS, "too many connections for this user (" + maxConnections + ")"));
-      return this;
-    }
-    boolean checked = checking.remove(register.connectionId());
-    if (checked) {
-      timers.cancel(checkKey(register.connectionId()));
-    }
-    boolean added = false;
-    if (checked && previous != null && previous.ref().equals(register.connection())) {
-      // It is still there: the stop was not real. Watch it again a little later, not at once, or a
-      // node that is still not Up here would report it stopped again right away.
-      timers.startSingleTimer(
-          rewatchKey(register.connectionId()),
-          new Rewatch(register.connectionId(), register.connection()),
-          STOPPED_CHECK);
-    } else if (previous == null || !previous.ref().equals(register.connection())) {
-      if (previous != null) {
-        context.unwatch(previous.ref());
-        timers.cancel(rewatchKey(register.connectionId()));
-      }
-      connections.put(
-          register.connectionId(),
-          new Connection(
-              register.connectionId(),
-              // One string per node, not one per connection that registered from another node.
-              register.node().intern(),
-              register.openedAt(),
-              register.connection(),
-              register.connection().path().address().hasLocalScope() ? null : register.fanout()));
-      context.watchWith(
-          register.connection(),
-          new ConnectionStopped(register.connectionId(), register.connection()));
-      added = previous == null;
-    }
-    context.cancelReceiveTimeout();
-    if (inGrace) {
-      // Back within the grace: the same online period goes on, nothing is announced.
-      inGrace = false;
-      timers.cancel(GraceOver.INSTANCE);
-      if (graceSince > 0) {
-        graceSince = 0;
-        writeRecord(RecordWritten.INSTANCE);
-        added = false; // that write names it
-      }
-    }
-    if (added && online) {
-      // Keep the record's list exact (rejoins after a move too), so that an incarnation after a crash
-      // waits for this connection. The user's first connection is written by record() below.
-      writeRecord(RecordWritten.INSTANCE);
-    }
-    boolean allBack = false;
-    if (recovering) {
-      boolean named = !expected.isEmpty();
-      expected.remove(register.connectionId());
-      allBack = named && expected.isEmpty(); // every connection the record named is back
-      if (!allBack && !timers.isTimerActive(FlushHeld.INSTANCE)) {
-        // Unless every named connection is back, held sends wait for the others until the recovery
-        // settles (and at least REJOIN_WINDOW): after a crash the names can be stale, and connections
-        // rejoin as their nodes learn of the removal and find the shard's new home, seconds apart.
-        long untilSettled = recoveryDeadline - System.currentTimeMillis();
-        timers.startSingleTimer(
-            FlushHeld.INSTANCE, max(REJOIN_WINDOW, Duration.ofMillis(Math.max(0, untilSettled))));
-      }
-    }
-    if (!online) {
-      setOnline(true);
-      onlineEventId = RandomIds.next();
-      // A rejoin to an incarnation that found no record: the user was announced, only the record is
-      // missing; write it, announce nothing. But a rejoin after this incarnation announced offline (it
-      // came too late for the recovery) starts a new online period, announced like any other.
-      boolean announce = !register.rejoin() || offlineAnnounced;
-      offlineAnnounced = false;
-      record(announce ? onlineEventId : null);
-    }
-    register.connection().tell(new ToConnection.Registered(context.getSelf()));
-    return allBack ? flushHeld() : this;
-  }
-
-  /**
-   * A watched connection stopped, says Pekko. For a connection on this node that is so. For one on
-   * another node it may not be: a watch on an actor at the host:port of a member that was removed is
-   * answered at once with "terminated" while the node there now (restarted, a new incarnation) is not
-   * yet Up in this node's view, though the connection is open and registered. So the connection is
-   * asked; it answers by registering again, and only one that does not answer leaves presence.
-   */
-  private Behavior<Command> onConnectionStopped(ConnectionStopped stopped) {
-    String id = stopped.connectionId();
-    Connection connection = connections.get(id);
-    if (connection == null || !connection.ref().equals(stopped.connection())) {
-      return this;
-    }
-    if (stopped.connection().path().address().hasLocalScope()) {
-      return remove(id, stopped.connection());
-    }
-    checking.add(id);
-    stopped.connection().tell(new ToConnection.ConfirmRegistration());
-    timers.startSingleTimer(checkKey(id), new CheckTimedOut(id, stopped.connection()), STOPPED_CHECK);
-    return this;
-  }
-
-  private Behavior<Command> onRewatch(Rewatch rewatch) {
-    Connection connection = connections.get(rewatch.connectionId());
-    if (connection != null
-        && connection.ref().equals(rewatch.connection())
-        && !checking.contains(rewatch.connectionId())) {
-      context.watchWith(
-          connection.ref(), new ConnectionStopped(rewatch.connectionId(), connection.ref()));
-    }
-    return this;
-  }
-
-  private static String checkKey(String connectionId) {
-    return "check-" + connectionId;
-  }
-
-  private static String rewatchKey(String connectionId) {
-    return "rewatch-" + connectionId;
-  }
-
-  /** Removes a connection; {@code ref} non-null means only if it is still that actor. */
-  private Behavior<Command> remove(String connectionId, ActorRef<ToConnection> ref) {
-    Connection connection = connections.get(connectionId);
-    if (connection == null || (ref != null && !connection.ref().equals(ref))) {
-      return this;
-    }
-    if (checking.remove(connectionId)) {
-      timers.cancel(checkKey(connectionId));
-    }
-    timers.cancel(rewatchKey(connectionId));
-    connections.remove(connectionId);
-    context.unwatch(connection.ref());
-    if (online && !connections.isEmpty()) {
-      writeRecord(RecordWritten.INSTANCE);
-    }
-    whenNoConnections();
-    return this;
-  }
-
-  /**
-   * If the user has no connection left: start the grace, or go offline. Waits while the online record
-   * is being written (then {@link #onOnlineRecorded} comes back here), so offline never overtakes online.
-   */
-  private void whenNoConnections() {
-    if (!connections.isEmpty() || !online || inGrace || recording) {
-      return;
-    }
-    if (offlineGrace.isZero()) {
-      goOffline();
+    // An earlier incarnation announced the user online and never offline: carry on from there, and
+    // give the user's surviving connections time to re-register before deciding they are gone.
+    metrics.onlineUsers.incrementAndGet();
+    writer.resume(recorded);
+    State state;
+    if (recorded.graceSince() > 0) {
+      // Moved during the offline grace: the grace goes on from when it started.
+      long left = recorded.graceSince() + offlineGrace.toMillis() - System.currentTimeMillis();
+      timers.startSingleTimer(GraceOver.INSTANCE, Duration.ofMillis(Math.max(0, left)));
+      state = new InGrace();
     } else {
-      inGrace = true;
-      graceSince = System.currentTimeMillis();
-      timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
-      writeRecord(RecordWritten.INSTANCE);
+      rejoinWait = RejoinWait.forRecord(
+          recorded, Cluster.get(context.getSystem()), timers, limits, records.recoverySettle());
+      timers.startSingleTimer(
+          GraceOver.INSTANCE, RejoinWait.max(offlineGrace, records.recoverySettle()));
+      state = new Recovering();
     }
-  }
-
-  private Behavior<Command> onGraceOver(GraceOver over) {
-    if (inGrace && connections.isEmpty()) {
-      inGrace = false;
-      flushHeld();
-      goOffline();
+    if (writer.writtenElsewhere(recorded)) {
+      writer.reopen();
     }
-    return this;
+    return state;
   }
 
-  /**
-   * The shard moves. Connections re-register at the new home by themselves, but a user in the offline
-   * grace (or still recovering) has none: wake the entity at its new home, through sharding (which holds
-   * the message until the shard is there), so that the grace ends there and offline is not forgotten.
-   */
-  private Behavior<Command> onHandOff(HandOff handOff) {
-    if (!online) {
-      return Behaviors.stopped();
+  // ---- the states ----
+
+  /** A state of the entity once its record is read. */
+  private abstract class State extends Receive<Command> {
+
+    /** Whether the user is online (counted in this node's metrics) in this state. */
+    abstract boolean online();
+
+    /** Whether the user is online with no connection (the presence answer's inGrace). */
+    boolean inGrace() {
+      return false;
     }
-    // Name the connections in the record first, so the new home knows whom to wait for.
-    writeRecord(HandOffRecorded.INSTANCE);
-    return this;
-  }
 
-  private Behavior<Command> onHandOffRecorded(HandOffRecorded recorded) {
-    ClusterSharding.get(context.getSystem()).entityRefFor(TYPE_KEY, userId).tell(new Wake());
-    return Behaviors.stopped();
-  }
+    @Override
+    public Behavior<Command> receiveSignal(Signal signal) {
+      if (signal instanceof PostStop) {
+        metrics.entities.decrementAndGet();
+        if (online()) {
+          metrics.onlineUsers.decrementAndGet();
+        }
+        return this;
+      }
+      return Behaviors.unhandled();
+    }
 
-  /**
-   * The rejoin window is over. Connections the record names on live nodes that are not back yet are
-   * waited for a little longer (they rejoin as their node learns where the shard went, which takes
-   * longer on a loaded node), up to {@link #NAMED_REJOIN_LIMIT} after this incarnation started.
-   */
-  private Behavior<Command> onFlushHeld(FlushHeld flush) {
-    long left = startedAt + NAMED_REJOIN_LIMIT.toMillis() - System.currentTimeMillis();
-    if (!expected.isEmpty() && left > 0) {
-      timers.startSingleTimer(FlushHeld.INSTANCE, Duration.ofMillis(Math.min(left, 500)));
+    /** What every state answers alike. */
+    final Behavior<Command> common(Command command) {
+      if (command instanceof GetPresence get) {
+        get.replyTo().tell(new Snapshot(online(), inGrace(), connections.infos()));
+      } else if (command instanceof CloseConnections close) {
+        close.replyTo().tell(new Closed(connections.close(close.code(), close.reason())));
+      } else if (command instanceof FlushHeld) {
+        if (rejoinWait != null && !rejoinWait.waitLonger()) {
+          releaseHeld();
+        }
+      } else if (command instanceof OnlineRecorded) {
+        opened();
+      } else if (command instanceof Wake
+          || command instanceof RecordWritten
+          || command instanceof Loaded
+          || command instanceof LoadAgain) {
+        // Wake has started the entity already; a write needs nothing; a repeated read came back late.
+      } else {
+        return Behaviors.unhandled();
+      }
       return this;
     }
-    return flushHeld();
   }
 
-  /** Whether {@code node} ({@code host:port}) is a member that is up. */
-  private boolean liveMember(String node) {
-    for (Member member : Cluster.get(context.getSystem()).state().getMembers()) {
-      Address address = member.address();
-      String hostPort = address.host().getOrElse(() -> "") + ":" + address.port().getOrElse(() -> 0);
-      boolean up =
-          member.status().equals(MemberStatus.up()) || member.status().equals(MemberStatus.weaklyUp());
-      if (up && node.equals(hostPort)) {
-        return true;
-      }
+  /** No connection, not online. */
+  private final class Offline extends State {
+    /**
+     * The id of the offline event this incarnation emitted last, or null: a rejoin after it starts a
+     * new online period, announced (it came too late for the recovery).
+     */
+    private final String announcedOffline;
+
+    Offline(String announcedOffline) {
+      this.announcedOffline = announcedOffline;
     }
-    return false;
+
+    @Override
+    boolean online() {
+      return false;
+    }
+
+    @Override
+    public Behavior<Command> receiveMessage(Command command) {
+      if (command instanceof SendToUser send) {
+        return sendOrHold(send, this);
+      } else if (command instanceof Register register) {
+        return onRegister(register);
+      } else if (command instanceof Idle) {
+        shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+        return this;
+      } else if (command instanceof HandOff) {
+        return Behaviors.stopped();
+      } else if (command instanceof Unregister
+          || command instanceof ConnectionStopped
+          || command instanceof CheckTimedOut
+          || command instanceof Rewatch
+          || command instanceof GraceOver) {
+        return this; // about a connection that is gone already, or a timer that lost the race
+      }
+      return common(command);
+    }
+
+    private Behavior<Command> onRegister(Register register) {
+      if (admit(register) == UserConnections.Admission.REFUSED) {
+        return this;
+      }
+      metrics.onlineUsers.incrementAndGet();
+      // A rejoin to an incarnation that found no record: the user was announced, only the record is
+      // missing; write it, announce nothing.
+      writer.open(RandomIds.next(), !register.rejoin() || announcedOffline != null);
+      return acknowledge(register, new Online());
+    }
+  }
+
+  /** Online with connections (or none yet while the record opening the online period is written). */
+  private final class Online extends State {
+    @Override
+    boolean online() {
+      return true;
+    }
+
+    @Override
+    public Behavior<Command> receiveMessage(Command command) {
+      if (command instanceof SendToUser send) {
+        return sendOrHold(send, this);
+      } else if (command instanceof Register register) {
+        UserConnections.Admission admission = admit(register);
+        if (admission == UserConnections.Admission.REFUSED) {
+          return this;
+        }
+        if (admission == UserConnections.Admission.ADDED) {
+          // Keep the record's list exact (rejoins after a move too), so that an incarnation after a
+          // crash waits for this connection.
+          writer.update();
+        }
+        return acknowledge(register, this);
+      } else if (command instanceof Unregister unregister) {
+        return removed(connections.remove(unregister.connectionId(), null));
+      } else if (command instanceof ConnectionStopped stopped) {
+        return removed(connections.stopped(stopped));
+      } else if (command instanceof CheckTimedOut timedOut) {
+        return removed(connections.remove(timedOut.connectionId(), timedOut.connection()));
+      } else if (command instanceof Rewatch rewatch) {
+        connections.rewatch(rewatch);
+        return this;
+      } else if (command instanceof OnlineRecorded) {
+        opened();
+        return whenNoConnections();
+      } else if (command instanceof HandOff) {
+        return handOff(this);
+      } else if (command instanceof Idle || command instanceof GraceOver) {
+        return this; // a timer that lost the race with a registration
+      }
+      return common(command);
+    }
+
+    private Behavior<Command> removed(boolean removed) {
+      if (!removed) {
+        return this;
+      }
+      if (!connections.isEmpty()) {
+        writer.update();
+        return this;
+      }
+      return whenNoConnections();
+    }
+
+    /** With no connection left: the grace, or offline; not while the online record is written. */
+    private Behavior<Command> whenNoConnections() {
+      if (!connections.isEmpty() || writer.opening()) {
+        return this;
+      }
+      if (offlineGrace.isZero()) {
+        return goOffline();
+      }
+      writer.startGrace();
+      timers.startSingleTimer(GraceOver.INSTANCE, offlineGrace);
+      return new InGrace();
+    }
+  }
+
+  /** Online with no connection, for the offline grace (which went on across a move, if any). */
+  private final class InGrace extends State {
+    @Override
+    boolean online() {
+      return true;
+    }
+
+    @Override
+    boolean inGrace() {
+      return true;
+    }
+
+    @Override
+    public Behavior<Command> receiveMessage(Command command) {
+      if (command instanceof SendToUser send) {
+        return sendOrHold(send, this);
+      } else if (command instanceof Register register) {
+        if (admit(register) == UserConnections.Admission.REFUSED) {
+          return this;
+        }
+        // Back within the grace: the same online period goes on, nothing is announced.
+        timers.cancel(GraceOver.INSTANCE);
+        writer.endGrace(); // that write names the connection
+        return acknowledge(register, new Online());
+      } else if (command instanceof GraceOver) {
+        return graceOver();
+      } else if (command instanceof HandOff) {
+        return handOff(this);
+      } else if (command instanceof Unregister
+          || command instanceof ConnectionStopped
+          || command instanceof CheckTimedOut
+          || command instanceof Rewatch
+          || command instanceof Idle) {
+        return this; // about a connection that is gone already
+      }
+      return common(command);
+    }
+  }
+
+  /**
+   * Started from a record of the user online: the user's connections are expected to rejoin, for the
+   * recovery settle (or the grace, if longer), and sends are held meanwhile ({@link RejoinWait}).
+   */
+  private final class Recovering extends State {
+    @Override
+    boolean online() {
+      return true;
+    }
+
+    @Override
+    boolean inGrace() {
+      return true;
+    }
+
+    @Override
+    public Behavior<Command> receiveMessage(Command command) {
+      if (command instanceof SendToUser send) {
+        return sendOrHold(send, this);
+      } else if (command instanceof Register register) {
+        UserConnections.Admission admission = admit(register);
+        if (admission == UserConnections.Admission.REFUSED) {
+          return this;
+        }
+        timers.cancel(GraceOver.INSTANCE);
+        if (admission == UserConnections.Admission.ADDED) {
+          writer.update(); // the new incarnation names the connections that rejoin it
+        }
+        return acknowledge(register, new Online());
+      } else if (command instanceof GraceOver) {
+        return graceOver();
+      } else if (command instanceof HandOff) {
+        return handOff(this);
+      } else if (command instanceof Unregister
+          || command instanceof ConnectionStopped
+          || command instanceof CheckTimedOut
+          || command instanceof Rewatch
+          || command instanceof Idle) {
+        return this; // about a connection of an earlier incarnation
+      }
+      return common(command);
+    }
+  }
+
+  /**
+   * The shard moves: the record is being written (naming the connections, so the new home knows whom
+   * to wait for); meanwhile the entity goes on as {@code from}. Connections re-register at the new home
+   * by themselves, but a user in the offline grace (or still recovering) has none: the entity is woken
+   * at its new home, through sharding (which holds the message until the shard is there), so that the
+   * grace ends there and offline is not forgotten.
+   */
+  private final class HandingOff extends State {
+    private final State from;
+
+    HandingOff(State from) {
+      this.from = from;
+    }
+
+    @Override
+    boolean online() {
+      return from.online();
+    }
+
+    @Override
+    boolean inGrace() {
+      return from.inGrace();
+    }
+
+    @Override
+    public Behavior<Command> receiveMessage(Command command) throws Exception {
+      if (command instanceof HandOffRecorded) {
+        ClusterSharding.get(context.getSystem()).entityRefFor(TYPE_KEY, userId).tell(new Wake());
+        return Behaviors.stopped();
+      } else if (command instanceof HandOff) {
+        return this;
+      }
+      Behavior<Command> next = from.receiveMessage(command);
+      if (next == from) {
+        return this;
+      }
+      return next instanceof State state ? new HandingOff(state) : next;
+    }
+  }
+
+  // ---- what the states share ----
+
+  /** Takes a registration into the connection set (a refused one is told to close). */
+  private UserConnections.Admission admit(Register register) {
+    UserConnections.Admission admission = connections.register(register);
+    if (admission != UserConnections.Admission.REFUSED) {
+      context.cancelReceiveTimeout();
+    }
+    return admission;
+  }
+
+  /** Acknowledges a taken registration and goes to {@code next}; the last rejoin awaited ends the wait. */
+  private Behavior<Command> acknowledge(Register register, State next) {
+    register.connection().tell(new ToConnection.Registered(context.getSelf()));
+    if (rejoinWait != null && rejoinWait.rejoined(register.connectionId())) {
+      releaseHeld(); // every connection the record named is back
+    }
+    return next;
+  }
+
+  /** The hot path: a send is handed to the connections now, unless connections are expected back. */
+  private Behavior<Command> sendOrHold(SendToUser send, State state) {
+    if (rejoinWait == null || !rejoinWait.hold(send, connections.isEmpty())) {
+      deliver(send);
+    }
+    return state;
+  }
+
+  private void deliver(SendToUser send) {
+    int delivered = connections.deliver(send.message());
+    send.replyTo().tell(new Delivered(delivered));
+    metrics.sends.increment();
+    metrics.deliveries.increment(delivered);
   }
 
   /** Ends the wait for rejoining connections: held sends go to the connections there are now. */
-  private Behavior<Command> flushHeld() {
-    recovering = false;
-    expected.clear();
-    timers.cancel(FlushHeld.INSTANCE);
-    List<SendToUser> sends = List.copyOf(held);
-    held.clear();
+  private void releaseHeld() {
+    List<SendToUser> sends = rejoinWait.release();
+    rejoinWait = null;
     sends.forEach(this::deliver);
-    return this;
   }
 
-  private void goOffline() {
-    setOnline(false);
-    offlineAnnounced = true;
-    graceSince = 0;
-    emit(PresenceEvent.Kind.offline, onlineEventId + ":offline");
-    store.tell(new OnlineRecords.Put<Command>(
-        userId, null, records.timeout(), context.getSelf(), RecordWritten.INSTANCE));
-    context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-  }
-
-  /**
-   * Writes the online record (to a majority); {@code announce}: the id of the online event to emit
-   * once it is written, or null to emit nothing.
-   */
-  private void record(String announce) {
-    recording = true;
-    writeRecord(OnlineRecorded.INSTANCE);
-    pendingAnnouncement = announce;
-    // The records answer at their timeout at the latest; should that answer be lost (their replica
-    // restarted), the entity goes on as after a timeout instead of waiting for ever.
-    timers.startSingleTimer(OnlineRecorded.INSTANCE, records.timeout().multipliedBy(2));
-  }
-
-  /** Writes this user's record as it is now (to a majority); {@code answer} comes back when it is. */
-  private void writeRecord(Command answer) {
-    OnlineRecords.Entry entry = new OnlineRecords.Entry(
-        onlineEventId,
-        host,
-        graceSince,
-        connections.values().stream()
-            .map(c -> new OnlineRecords.RecordedConnection(c.id(), c.node()))
-            .toList());
-    store.tell(new OnlineRecords.Put<>(userId, entry, records.timeout(), context.getSelf(), answer));
-  }
-
-  private Behavior<Command> onOnlineRecorded(OnlineRecorded recorded) {
-    // On a timeout the write still reaches the replicas it could: announce anyway, the user is online.
-    timers.cancel(OnlineRecorded.INSTANCE);
-    recording = false;
-    if (pendingAnnouncement != null) {
-      emit(PresenceEvent.Kind.online, pendingAnnouncement);
-      pendingAnnouncement = null;
+  /** The record opening the online period is written: its online event, if any, goes out. */
+  private void opened() {
+    String announce = writer.opened();
+    if (announce != null) {
+      emit(PresenceEvent.Kind.online, announce);
     }
-    whenNoConnections();
-    return this;
+  }
+
+  /** The grace (or the recovery) passed with no connection: offline. */
+  private Behavior<Command> graceOver() {
+    if (rejoinWait != null) {
+      releaseHeld();
+    }
+    return goOffline();
+  }
+
+  private State goOffline() {
+    metrics.onlineUsers.decrementAndGet();
+    String offline = writer.offlineEventId();
+    emit(PresenceEvent.Kind.offline, offline);
+    writer.remove();
+    context.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+    return new Offline(offline);
+  }
+
+  /** Names the connections in the record first, then wakes the entity at its new home. */
+  private State handOff(State from) {
+    writer.write(HandOffRecorded.INSTANCE);
+    return new HandingOff(from);
   }
 
   private void emit(PresenceEvent.Kind kind, String eventId) {
     long now = System.currentTimeMillis();
     seq = Math.max(seq + 1, now);
-    PresenceEvent event = new PresenceEvent(eventId, userId, kind, seq, now);
-    events.tell(new PresenceEvents.Publish(event));
-  }
-
-  private Behavior<Command> onSendToUser(SendToUser send) {
-    boolean waitingForRejoins = recovering && (connections.isEmpty() || !expected.isEmpty());
-    if ((waitingForRejoins || !held.isEmpty()) && held.size() < MAX_HELD_SENDS) {
-      // The shard just moved and the user's connections are on their way back: a send now would
-      // reach none of them. Hold it (and, to keep order, any send after it) until they rejoin, or
-      // until the recovery settles with none.
-      held.add(send);
-      return this;
-    }
-    deliver(send);
-    return this;
-  }
-
-  private void deliver(SendToUser send) {
-    tellConnections(
-        new ToConnection.Deliver(send.message()),
-        refs -> new NodeFanout.Deliver(send.message(), refs));
-    send.replyTo().tell(new Delivered(connections.size()));
-    metrics.sends.increment();
-    metrics.deliveries.increment(connections.size());
-  }
-
-  /**
-   * Tells every connection {@code command}: those on this node directly, those on another node with one
-   * {@code batch} to that node's {@link NodeFanout}. A connection is always reached the same way, so
-   * what the entity tells it arrives in order.
-   */
-  private void tellConnections(
-      ToConnection command,
-      Function<List<ActorRef<ToConnection>>, NodeFanout.Command> batch) {
-    Map<ActorRef<NodeFanout.Command>, List<ActorRef<ToConnection>>> byNode = null;
-    for (Connection connection : connections.values()) {
-      if (connection.fanout() == null) {
-        connection.ref().tell(command);
-      } else {
-        if (byNode == null) {
-          byNode = new LinkedHashMap<>();
-        }
-        byNode.computeIfAbsent(connection.fanout(), node -> new ArrayList<>(2)).add(connection.ref());
-      }
-    }
-    if (byNode != null) {
-      byNode.forEach((fanout, refs) -> fanout.tell(batch.apply(refs)));
-    }
-  }
-
-  private Behavior<Command> onGetPresence(GetPresence get) {
-    List<ConnectionInfo> infos = new ArrayList<>(connections.size());
-    for (Connection c : connections.values()) {
-      infos.add(new ConnectionInfo(c.id(), c.node(), Instant.ofEpochMilli(c.openedAt()).toString()));
-    }
-    get.replyTo().tell(new Snapshot(online, inGrace, infos));
-    return this;
-  }
-
-  private Behavior<Command> onCloseConnections(CloseConnections close) {
-    tellConnections(
-        new ToConnection.Close(close.code(), close.reason()),
-        refs -> new NodeFanout.Close(close.code(), close.reason(), refs));
-    close.replyTo().tell(new Closed(connections.size()));
-    return this;
-  }
-
-  private Behavior<Command> onIdle(Idle idle) {
-    if (connections.isEmpty()) {
-      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
-    }
-    return this;
+    events.tell(new PresenceEvents.Publish(new PresenceEvent(eventId, userId, kind, seq, now)));
   }
 }

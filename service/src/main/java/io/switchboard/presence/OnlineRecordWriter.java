@@ -20,7 +20,7 @@ final class OnlineRecordWriter {
   /** This node's address, the record's host. */
   private final String host;
   private final Duration timeout;
-  private final UserConnections connections;
+  private final ConnectionSet connections;
   /** Id of the online event of the current online period (the offline's id derives from it). */
   private String onlineEventId;
   /** When the offline grace started (epoch ms), 0 when not in grace. */
@@ -37,7 +37,7 @@ final class OnlineRecordWriter {
       String userId,
       String host,
       Duration timeout,
-      UserConnections connections) {
+      ConnectionSet connections) {
     this.store = store;
     this.self = self;
     this.timers = timers;

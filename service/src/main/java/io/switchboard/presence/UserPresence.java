@@ -94,7 +94,7 @@ import org.apache.pekko.cluster.typed.Cluster;
  *       also while shards move, and the answer counts exactly those.
  * </ol>
  *
- * <p>Besides the states, an entity is made of: {@link UserConnections} (the connection set, its
+ * <p>Besides the states, an entity is made of: {@link ConnectionSet} (the connection set, its
  * watches, the per-user limit and the per-node fan-out), {@link StoppedConnectionCheck},
  * {@link RejoinWait} (only while connections are expected back) and {@link OnlineRecordWriter}.
  */
@@ -294,7 +294,7 @@ public final class UserPresence {
   /** This node's replica of the online records. */
   private final ActorRef<OnlineRecords.Command> store;
   private final SwitchboardMetrics metrics;
-  private final UserConnections connections;
+  private final ConnectionSet connections;
   private final OnlineRecordWriter writer;
   /** While the user's connections are expected back after a move or crash; else null. */
   private RejoinWait rejoinWait;
@@ -322,7 +322,7 @@ public final class UserPresence {
     this.limits = limits;
     this.store = OnlineRecords.get(context.getSystem()).ref();
     this.metrics = SwitchboardMetrics.get(context.getSystem());
-    this.connections = new UserConnections(
+    this.connections = new ConnectionSet(
         context, new StoppedConnectionCheck(timers, limits.stoppedCheck()), maxConnections);
     this.writer = new OnlineRecordWriter(
         store,
@@ -487,7 +487,7 @@ public final class UserPresence {
     }
 
     private Behavior<Command> onRegister(Register register) {
-      if (admit(register) == UserConnections.Admission.REFUSED) {
+      if (admit(register) == ConnectionSet.Admission.REFUSED) {
         return this;
       }
       metrics.onlineUsers.incrementAndGet();
@@ -510,11 +510,11 @@ public final class UserPresence {
       if (command instanceof SendToUser send) {
         return sendOrHold(send, this);
       } else if (command instanceof Register register) {
-        UserConnections.Admission admission = admit(register);
-        if (admission == UserConnections.Admission.REFUSED) {
+        ConnectionSet.Admission admission = admit(register);
+        if (admission == ConnectionSet.Admission.REFUSED) {
           return this;
         }
-        if (admission == UserConnections.Admission.ADDED) {
+        if (admission == ConnectionSet.Admission.ADDED) {
           // Keep the record's list exact (rejoins after a move too), so that an incarnation after a
           // crash waits for this connection.
           writer.update();
@@ -582,7 +582,7 @@ public final class UserPresence {
       if (command instanceof SendToUser send) {
         return sendOrHold(send, this);
       } else if (command instanceof Register register) {
-        if (admit(register) == UserConnections.Admission.REFUSED) {
+        if (admit(register) == ConnectionSet.Admission.REFUSED) {
           return this;
         }
         // Back within the grace: the same online period goes on, nothing is announced.
@@ -624,12 +624,12 @@ public final class UserPresence {
       if (command instanceof SendToUser send) {
         return sendOrHold(send, this);
       } else if (command instanceof Register register) {
-        UserConnections.Admission admission = admit(register);
-        if (admission == UserConnections.Admission.REFUSED) {
+        ConnectionSet.Admission admission = admit(register);
+        if (admission == ConnectionSet.Admission.REFUSED) {
           return this;
         }
         timers.cancel(GraceOver.INSTANCE);
-        if (admission == UserConnections.Admission.ADDED) {
+        if (admission == ConnectionSet.Admission.ADDED) {
           writer.update(); // the new incarnation names the connections that rejoin it
         }
         return acknowledge(register, new Online());
@@ -691,9 +691,9 @@ public final class UserPresence {
   // ---- what the states share ----
 
   /** Takes a registration into the connection set (a refused one is told to close). */
-  private UserConnections.Admission admit(Register register) {
-    UserConnections.Admission admission = connections.register(register);
-    if (admission != UserConnections.Admission.REFUSED) {
+  private ConnectionSet.Admission admit(Register register) {
+    ConnectionSet.Admission admission = connections.register(register);
+    if (admission != ConnectionSet.Admission.REFUSED) {
       context.cancelReceiveTimeout();
     }
     return admission;

@@ -19,7 +19,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * through that node's {@link NodeFanout}. Remote connections reported stopped are asked first, by the
  * {@link StoppedConnectionCheck} this set keeps up to date.
  */
-final class UserConnections {
+final class ConnectionSet {
 
   /** How a registration was taken. */
   enum Admission {
@@ -45,7 +45,7 @@ final class UserConnections {
   private final int maxConnections;
   private final Map<String, Connection> connections = new LinkedHashMap<>();
 
-  UserConnections(
+  ConnectionSet(
       ActorContext<UserPresence.Command> context, StoppedConnectionCheck check, int maxConnections) {
     this.context = context;
     this.check = check;

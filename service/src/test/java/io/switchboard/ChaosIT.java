@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  * restart = a node joining), while sends go on to users whose devices are all on the other nodes.
  * In a SIGKILL round about half of the users whose devices were all on the killed node stay away until
  * their offline has arrived (the others reconnect at once, as the rest do). At the end it checks the
- * four invariants of the README's design section against what the clients received and the webhook
+ * four invariants of docs/design.md against what the clients received and the webhook
  * events the app got, plus the bounds the design gives: the offline delay after a kill, and the sends
  * refused (503) per fault. It prints the counts, and fails unless every count of violations is 0.
  *

@@ -79,7 +79,7 @@ import org.apache.pekko.cluster.typed.Cluster;
  * a rebalance the old home writes the record (naming the connections) before it stops, so the new home
  * knows whom to wait for, and wakes the new home so that a grace or recovery in progress ends there.
  *
- * <p>What this adds up to, cluster-wide (the README's design section; {@code ChaosIT} checks all four
+ * <p>What this adds up to, cluster-wide (docs/design.md, "Invariants"; {@code ChaosIT} checks all four
  * under random node kills and restarts):
  *
  * <ol>
@@ -88,8 +88,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  *   <li>once membership has been stable for a bounded settle time, a user is online exactly when one of
  *       their connections is open on a live node, and every node's presence answer lists exactly those;
  *   <li>when a node dies holding this entity and all the user's connections, exactly one offline is
- *       emitted (failure detection + {@code DOWN_UNREACHABLE_AFTER} + {@code recoverySettle} + grace
- *       after the crash); a user with a connection on a surviving node gets no offline/online pair;
+ *       emitted (failure detection + {@code DOWN_UNREACHABLE_AFTER} + removal + Pekko's
+ *       down-removal margin + shard allocation + {@code recoverySettle} + grace after the crash); a user with a connection on a surviving node gets no offline/online pair;
  *   <li>a send accepted while the user's connections are all on surviving nodes is handed once to each,
  *       also while shards move, and the answer counts exactly those.
  * </ol>

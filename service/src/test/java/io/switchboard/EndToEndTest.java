@@ -158,6 +158,23 @@ class EndToEndTest {
     ApiAnswer text = cluster.postJson(node, "/v1/messages", Map.of("to", List.of("bob"), "text", "t"));
     assertEquals(1, text.body().get("delivered").asInt());
     assertEquals("t", bob.nextText());
+
+    // A user named twice is sent to once and listed once, at the first place it was named.
+    ApiAnswer twice =
+        cluster.postJson(node, "/v1/messages", Map.of("to", List.of("bob", "carol", "bob"), "text", "2"));
+    assertEquals(3, twice.body().get("delivered").asInt());
+    assertEquals(2, twice.body().get("results").size());
+    assertEquals("bob", twice.body().get("results").get(0).get("userId").asText());
+    assertEquals(1, twice.body().get("results").get(0).get("delivered").asInt());
+    assertEquals("2", bob.nextText());
+    assertEquals("2", carol1.nextText());
+    assertEquals("2", carol2.nextText());
+    ApiAnswer presenceTwice =
+        cluster.postJson(node, "/v1/presence", Map.of("users", List.of("carol", "carol")));
+    assertEquals(1, presenceTwice.body().get("users").size());
+    // Then the next message is bob's next frame: the repeat above was not delivered twice.
+    cluster.postJson(node, "/v1/messages", Map.of("to", List.of("bob"), "text", "3"));
+    assertEquals("3", bob.nextText());
     ApiAnswer binary =
         cluster.postJson(node, "/v1/messages", Map.of("to", List.of("bob"), "binary", "AAEC"));
     assertEquals(1, binary.body().get("delivered").asInt());
@@ -375,6 +392,14 @@ class EndToEndTest {
     ApiAnswer longId = cluster.get(node, "/v1/users/" + "u".repeat(300) + "/presence");
     assertEquals(400, longId.status());
     assertEquals("invalid_user_id", longId.body().get("code").asText());
+    // Percent-escapes that are no UTF-8: the node sees the raw request line, not Pekko's U+FFFD.
+    ApiAnswer notUtf8 = cluster.post(node, "/v1/users/%ff/messages", "text/plain", new byte[] {'x'});
+    assertEquals(400, notUtf8.status());
+    assertEquals("invalid_user_id", notUtf8.body().get("code").asText());
+    assertEquals(200, cluster.get(node, "/v1/users/caf%C3%A9/presence").status());
+    ApiAnswer nullRecipient = cluster.post(node, "/v1/messages", "application/json",
+        "{\"to\": [\"a\", null], \"text\": \"x\"}".getBytes(StandardCharsets.UTF_8));
+    assertEquals("to[1]", nullRecipient.body().get("field").asText());
     ApiAnswer emptyId = cluster.postJson(node, "/v1/users//messages", Map.of());
     assertEquals(400, emptyId.status());
     ApiAnswer emptyInList = cluster.postJson(node, "/v1/messages", Map.of("to", List.of(""), "text", "x"));

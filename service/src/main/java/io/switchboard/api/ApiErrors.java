@@ -1,7 +1,6 @@
 package io.switchboard.api;
 
 import io.switchboard.protocol.ApiError;
-import java.util.Locale;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -21,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every error answer of the API, in one place: a status and a JSON {@link ApiError}
- * ({@code {"error": "...", "code": "..."}}), for the routes' own checks, Pekko's rejections (404,
+ * ({@code {"error": "...", "code": "..."}}, with {@code "field"} when one field of a body is at
+ * fault; the codes are {@link ErrorCode}'s), for the routes' own checks, Pekko's rejections (404,
  * 405, ...) and exceptions. Bad input is a 4xx, never a 500; only a failure of the node's own code is
  * {@code internal_error}.
  */
@@ -34,17 +34,17 @@ final class ApiErrors {
     return error(
         StatusCodes.SERVICE_UNAVAILABLE,
         "node is not ready (joining the cluster or shutting down)",
-        "not_ready");
+        ErrorCode.NOT_READY);
   }
 
   /** 401, with the challenge that says which credentials the API takes. */
   static HttpResponse missingKey() {
-    return error(StatusCodes.UNAUTHORIZED, "missing API key", "unauthorized")
+    return error(StatusCodes.UNAUTHORIZED, "missing API key", ErrorCode.UNAUTHORIZED)
         .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "switchboard")));
   }
 
   static HttpResponse invalidKey() {
-    return error(StatusCodes.FORBIDDEN, "invalid API key", "forbidden");
+    return error(StatusCodes.FORBIDDEN, "invalid API key", ErrorCode.FORBIDDEN);
   }
 
   static HttpResponse emptyUserId() {
@@ -52,27 +52,14 @@ final class ApiErrors {
   }
 
   static HttpResponse invalidUserId(String problem) {
-    return error(StatusCodes.BAD_REQUEST, problem, "invalid_user_id");
+    return error(StatusCodes.BAD_REQUEST, problem, ErrorCode.INVALID_USER_ID);
   }
 
-  static HttpResponse invalidRecipients(String problem) {
-    return error(StatusCodes.BAD_REQUEST, problem, "invalid_recipients");
-  }
-
-  static HttpResponse invalidUsers(String problem) {
-    return error(StatusCodes.BAD_REQUEST, problem, "invalid_users");
-  }
-
-  static HttpResponse notOneMessageForm() {
-    return invalidMessage("exactly one of message (JSON), text or binary (base64) must be given");
-  }
-
-  static HttpResponse invalidBase64() {
-    return invalidMessage("binary is not valid base64");
-  }
-
-  private static HttpResponse invalidMessage(String message) {
-    return error(StatusCodes.BAD_REQUEST, message, "invalid_message");
+  /** A body that is not what its route takes, with the field at fault where there is one. */
+  static HttpResponse invalid(RequestBodies.Invalid invalid) {
+    return JsonResponses.of(
+        StatusCodes.BAD_REQUEST,
+        new ApiError(invalid.getMessage(), invalid.code.wire(), invalid.field));
   }
 
   /** A send's body, which may be JSON, text or binary, of another type. */
@@ -87,25 +74,7 @@ final class ApiErrors {
   }
 
   private static HttpResponse unsupportedType(String message) {
-    return error(StatusCodes.BAD_REQUEST, message, "unsupported_content_type");
-  }
-
-  /** A send's body, declared JSON, that does not parse. */
-  static HttpResponse invalidJson() {
-    return invalidJson("body is not valid JSON");
-  }
-
-  /** A route's JSON body that does not parse as that route's request; {@code why}: the parser's. */
-  static HttpResponse invalidJsonForRoute(String why) {
-    return invalidJson("body is not valid JSON for this route: " + firstLine(why));
-  }
-
-  static HttpResponse notAnObject() {
-    return invalidJson("body must be a JSON object");
-  }
-
-  private static HttpResponse invalidJson(String message) {
-    return error(StatusCodes.BAD_REQUEST, message, "invalid_json");
+    return error(StatusCodes.BAD_REQUEST, message, ErrorCode.UNSUPPORTED_CONTENT_TYPE);
   }
 
   /** The cluster did not answer (an ask timed out, or the entity's node is gone); {@code failure}: why. */
@@ -114,14 +83,14 @@ final class ApiErrors {
     return error(
         StatusCodes.SERVICE_UNAVAILABLE,
         "the cluster did not answer in time; the operation may or may not have happened",
-        "unavailable");
+        ErrorCode.UNAVAILABLE);
   }
 
   static HttpResponse bodyTooLarge(long maxBodySize) {
     return error(
         StatusCodes.CONTENT_TOO_LARGE,
         "request body is larger than " + maxBodySize + " bytes",
-        "body_too_large");
+        ErrorCode.BODY_TOO_LARGE);
   }
 
   /** Pekko's own rejections (404, 405, ...) with their statuses, as JSON errors. */
@@ -136,7 +105,9 @@ final class ApiErrors {
               return response.withEntity(
                   HttpEntities.create(
                       ContentTypes.APPLICATION_JSON,
-                      JsonResponses.bytes(new ApiError(text, code(response.status())))));
+                      JsonResponses.bytes(
+                          new ApiError(
+                              text, ErrorCode.forStatus(response.status().intValue()).wire()))));
             });
   }
 
@@ -151,23 +122,29 @@ final class ApiErrors {
                     e.info().summary().startsWith("Request too large")
                         ? bodyTooLarge(maxBodySize)
                         : error(
-                            StatusCodes.BAD_REQUEST, "could not read the request body", "bad_request")))
+                            StatusCodes.BAD_REQUEST,
+                            "could not read the request body",
+                            ErrorCode.BAD_REQUEST)))
         .match(
             IllegalRequestException.class,
             e ->
                 complete(
                     e.info().summary().startsWith("Request too large")
                         ? bodyTooLarge(maxBodySize)
-                        : error(e.status(), e.info().summary(), code(e.status()))))
+                        : error(
+                            e.status(),
+                            e.info().summary(),
+                            ErrorCode.forStatus(e.status().intValue()))))
         .match(
             IllegalArgumentException.class,
-            e -> complete(error(StatusCodes.BAD_REQUEST, e.getMessage(), "bad_request")))
+            e -> complete(error(StatusCodes.BAD_REQUEST, e.getMessage(), ErrorCode.BAD_REQUEST)))
         .match(
             RuntimeException.class,
             e -> {
               log.error("API route failed", e);
               return complete(
-                  error(StatusCodes.INTERNAL_SERVER_ERROR, "internal error", "internal_error"));
+                  error(
+                      StatusCodes.INTERNAL_SERVER_ERROR, "internal error", ErrorCode.INTERNAL_ERROR));
             })
         .build();
   }
@@ -176,20 +153,7 @@ final class ApiErrors {
     return Directives.complete(response);
   }
 
-  private static HttpResponse error(StatusCode status, String message, String code) {
-    return JsonResponses.of(status, new ApiError(message, code));
-  }
-
-  /** A status's reason as a code: "Method Not Allowed" is {@code method_not_allowed}. */
-  private static String code(StatusCode status) {
-    return status.reason().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "";
-    }
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
+  private static HttpResponse error(StatusCode status, String message, ErrorCode code) {
+    return JsonResponses.of(status, new ApiError(message, code.wire()));
   }
 }

@@ -3,7 +3,6 @@ package io.switchboard.api;
 import static io.switchboard.api.JsonResponses.JSON;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.switchboard.auth.ApiKeys;
 import io.switchboard.cluster.OutboundMessage;
 import io.switchboard.config.SwitchboardSettings;
@@ -17,15 +16,11 @@ import io.switchboard.protocol.ApiError;
 import io.switchboard.protocol.ConnectionsClosed;
 import io.switchboard.protocol.Delivery;
 import io.switchboard.protocol.Limits;
-import io.switchboard.protocol.MultiSendRequest;
 import io.switchboard.protocol.MultiSendResponse;
 import io.switchboard.protocol.Presence;
 import io.switchboard.protocol.PresenceEvent;
 import io.switchboard.protocol.PresenceList;
-import io.switchboard.protocol.PresenceQuery;
-import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -227,7 +222,7 @@ public final class ApiRoutes extends AllDirectives {
             "users",
             () ->
                 concat(
-                    pathPrefix(PathMatchers.segment(), this::user),
+                    pathPrefix(PathMatchers.segment(), id -> utf8Path(() -> user(id))),
                     // "/v1/users//messages", "/v1/users/": the id is empty
                     pathPrefix(PathMatchers.slash(), this::emptyUserId),
                     pathSingleSlash(this::emptyUserId))),
@@ -236,6 +231,16 @@ public final class ApiRoutes extends AllDirectives {
         path("events", () -> get(this::events)),
         path("cluster", () -> get(() -> json(StatusCodes.OK, cluster.clusterView()))),
         path("nodes", () -> get(() -> answer(cluster.nodeStats(), stats -> stats))));
+  }
+
+  /** {@code inner} when the path's percent-escapes are UTF-8 (see {@link RawPath}); else 400. */
+  private Route utf8Path(Supplier<Route> inner) {
+    return optionalHeaderValueByName(
+        RawPath.HEADER,
+        raw ->
+            raw.isPresent() && !RawPath.isUtf8(raw.get())
+                ? complete(ApiErrors.invalidUserId("user id in the path is not valid UTF-8"))
+                : inner.get());
   }
 
   private Route emptyUserId() {
@@ -283,58 +288,35 @@ public final class ApiRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> send(String userId, HttpEntity.Strict entity) {
     MediaType media = entity.getContentType().mediaType();
     OutboundMessage message;
-    if (media.equals(MediaTypes.APPLICATION_JSON)) {
-      Optional<JsonNode> value = parseJson(entity);
-      if (value.isEmpty()) {
-        return CompletableFuture.completedFuture(ApiErrors.invalidJson());
+    try {
+      if (media.equals(MediaTypes.APPLICATION_JSON)) {
+        message = OutboundMessage.json(RequestBodies.message(entity.getData().toArray()));
+      } else if (media.equals(MediaTypes.TEXT_PLAIN)) {
+        message = OutboundMessage.text(RequestBodies.text(entity.getData().toArray()));
+      } else if (media.equals(MediaTypes.APPLICATION_OCTET_STREAM)) {
+        message = OutboundMessage.binary(entity.getData().toArray());
+      } else {
+        return CompletableFuture.completedFuture(ApiErrors.unsupportedSendType());
       }
-      message = OutboundMessage.json(value.get());
-    } else if (media.equals(MediaTypes.TEXT_PLAIN)) {
-      message = OutboundMessage.text(entity.getData().utf8String());
-    } else if (media.equals(MediaTypes.APPLICATION_OCTET_STREAM)) {
-      message = OutboundMessage.binary(entity.getData().toArray());
-    } else {
-      return CompletableFuture.completedFuture(ApiErrors.unsupportedSendType());
+    } catch (RequestBodies.Invalid invalid) {
+      return CompletableFuture.completedFuture(ApiErrors.invalid(invalid));
     }
     return answered(messaging.send(userId, message), delivered -> new Delivery(userId, delivered));
   }
 
+  /** {@code POST /v1/messages}: a user named twice is sent to once and listed once. */
   private Route sendMany() {
     return jsonBody(
-        MultiSendRequest.class,
-        request -> {
-          Optional<String> problem = usersProblem(request.to(), "to");
-          if (problem.isPresent()) {
-            return complete(ApiErrors.invalidRecipients(problem.get()));
-          }
-          int forms =
-              (request.message() != null ? 1 : 0)
-                  + (request.text() != null ? 1 : 0)
-                  + (request.binary() != null ? 1 : 0);
-          if (forms != 1) {
-            return complete(ApiErrors.notOneMessageForm());
-          }
-          OutboundMessage message;
-          if (request.message() != null) {
-            message = OutboundMessage.json(request.message());
-          } else if (request.text() != null) {
-            message = OutboundMessage.text(request.text());
-          } else {
-            try {
-              message = OutboundMessage.binary(Base64.getDecoder().decode(request.binary()));
-            } catch (IllegalArgumentException e) {
-              return complete(ApiErrors.invalidBase64());
-            }
-          }
-          return answer(
-              messaging.to(request.to()).send(message),
-              counts -> {
-                List<Delivery> results = new ArrayList<>(counts.size());
-                counts.forEach((user, n) -> results.add(new Delivery(user, n)));
-                return new MultiSendResponse(
-                    results, counts.values().stream().mapToInt(Integer::intValue).sum());
-              });
-        });
+        RequestBodies::multiSend,
+        request ->
+            answer(
+                messaging.to(request.to()).send(request.message()),
+                counts -> {
+                  List<Delivery> results = new ArrayList<>(counts.size());
+                  counts.forEach((user, n) -> results.add(new Delivery(user, n)));
+                  return new MultiSendResponse(
+                      results, counts.values().stream().mapToInt(Integer::intValue).sum());
+                }));
   }
 
   // --- presence ------------------------------------------------------------------------------
@@ -343,16 +325,13 @@ public final class ApiRoutes extends AllDirectives {
     return answer(users.presence(userId), p -> p);
   }
 
+  /** {@code POST /v1/presence}: a user named twice is answered once. */
   private Route presenceMany() {
     return jsonBody(
-        PresenceQuery.class,
-        query -> {
-          Optional<String> problem = usersProblem(query.users(), "users");
-          if (problem.isPresent()) {
-            return complete(ApiErrors.invalidUsers(problem.get()));
-          }
+        RequestBodies::presenceQuery,
+        ids -> {
           List<CompletableFuture<Presence>> answers = new ArrayList<>();
-          for (String user : new LinkedHashSet<>(query.users())) {
+          for (String user : new LinkedHashSet<>(ids)) {
             answers.add(users.presence(user).toCompletableFuture());
           }
           CompletionStage<PresenceList> all =
@@ -410,7 +389,8 @@ public final class ApiRoutes extends AllDirectives {
     return extractStrictEntity(settings.askTimeout(), settings.maxBodySize(), inner);
   }
 
-  private <T> Route jsonBody(Class<T> type, Function<T, Route> inner) {
+  /** A body of {@code application/json}, read by {@code reader} (400 with its reason when it fails). */
+  private <T> Route jsonBody(BodyReader<T> reader, Function<T, Route> inner) {
     return body(
         entity -> {
           if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
@@ -418,41 +398,17 @@ public final class ApiRoutes extends AllDirectives {
           }
           T value;
           try {
-            value = JSON.readValue(entity.getData().toArray(), type);
-          } catch (IOException e) {
-            return complete(ApiErrors.invalidJsonForRoute(e.getMessage()));
-          }
-          if (value == null) {
-            return complete(ApiErrors.notAnObject());
+            value = reader.read(entity.getData().toArray());
+          } catch (RequestBodies.Invalid invalid) {
+            return complete(ApiErrors.invalid(invalid));
           }
           return inner.apply(value);
         });
   }
 
-  private static Optional<JsonNode> parseJson(HttpEntity.Strict entity) {
-    try {
-      JsonNode value = JSON.readTree(entity.getData().toArray());
-      return value == null || value.isMissingNode() ? Optional.empty() : Optional.of(value);
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-  }
-
-  private static Optional<String> usersProblem(List<String> ids, String field) {
-    if (ids == null || ids.isEmpty()) {
-      return Optional.of(field + " must be a non-empty array of user ids");
-    }
-    if (ids.size() > Limits.MAX_USERS_PER_REQUEST) {
-      return Optional.of(
-          "at most " + Limits.MAX_USERS_PER_REQUEST + " users per request, got " + ids.size());
-    }
-    for (String user : ids) {
-      Optional<String> problem = Limits.userIdProblem(user);
-      if (problem.isPresent()) {
-        return problem;
-      }
-    }
-    return Optional.empty();
+  @FunctionalInterface
+  private interface BodyReader<T> {
+    T read(byte[] body) throws RequestBodies.Invalid;
   }
 
   /** Completes with {@code view} of the answer, or 503 when the cluster did not answer in time. */

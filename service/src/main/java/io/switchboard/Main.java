@@ -2,6 +2,7 @@ package io.switchboard;
 
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.switchboard.config.SwitchboardSettings;
 import java.time.Duration;
 
 /** {@code java -jar switchboard.jar}: starts one node from the environment and reference.conf. */
@@ -11,6 +12,7 @@ public final class Main {
   public static void main(String[] args) {
     Switchboard node;
     try {
+      SwitchboardSettings.checkLogEnvironment(System.getenv());
       // In a real process a node that leaves the cluster (downed, or SIGTERM) must end its JVM.
       node = Switchboard.start(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
     } catch (IllegalArgumentException refused) {

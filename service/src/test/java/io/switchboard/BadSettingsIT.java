@@ -2,7 +2,6 @@ package io.switchboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -44,15 +43,23 @@ class BadSettingsIT {
 
   @Test
   void eachBadSettingStopsTheNodeWithOneLineNamingIt() throws Exception {
-    assertEquals("switchboard: not started: WSS_PORT must be a port from 0 to 65535, got 70000",
-        refusal(Map.of("WSS_PORT", "70000")));
-    assertEquals("switchboard: not started: WSS_EDGE must be netty or pekko, got jetty",
+    String refused = "switchboard: not started: ";
+    assertEquals(refused + "WSS_PORT (switchboard.wss.port) must be a whole number from 0 to 65535,"
+        + " got '70000'", refusal(Map.of("WSS_PORT", "70000")));
+    assertEquals(refused + "WSS_EDGE (switchboard.wss.edge) must be one of netty, pekko, got 'jetty'",
         refusal(Map.of("WSS_EDGE", "jetty")));
-    assertEquals("switchboard: not started: HANDLER_DATA_TYPE must be json, string or binary, got 'xml'",
-        refusal(Map.of("HANDLER_DATA_TYPE", "xml")));
-    assertEquals("switchboard: not started: SEED_NODES entry 'node1' is neither host:port nor"
+    assertEquals(refused + "HANDLER_DATA_TYPE (switchboard.handler.data-type) must be one of binary,"
+        + " json, string, got 'xml'", refusal(Map.of("HANDLER_DATA_TYPE", "xml")));
+    assertEquals(refused + "API_ASK_TIMEOUT (switchboard.api.ask-timeout) must be a duration above 0s,"
+        + " got '-3s'", refusal(Map.of("API_ASK_TIMEOUT", "-3s")));
+    assertEquals(refused + "LOG_FORMAT must be one of json, text, got 'xml'",
+        refusal(Map.of("LOG_FORMAT", "xml")));
+    assertEquals(refused + "PRESENCE_SHARDS (pekko.cluster.sharding.number-of-shards) must be a whole"
+        + " number of at least 1, got '0'", refusal(Map.of("PRESENCE_SHARDS", "0")));
+    assertEquals(refused + "SEED_NODES entry 'node1' is neither host:port nor"
         + " pekko://switchboard@host:port", refusal(Map.of("SEED_NODES", "node1")));
-    String duration = refusal(Map.of("PRESENCE_OFFLINE_GRACE", "soon"));
-    assertTrue(duration.contains("offline-grace") && duration.contains("soon"), duration);
+    assertEquals(refused + "PRESENCE_OFFLINE_GRACE (switchboard.presence.offline-grace) must be a duration"
+        + " of at least 0s (such as 500ms, 10s, 2m), got 'soon'",
+        refusal(Map.of("PRESENCE_OFFLINE_GRACE", "soon")));
   }
 }

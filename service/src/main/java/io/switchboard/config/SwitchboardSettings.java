@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Typed view of the {@code switchboard} section of the configuration. Read once at start; every field
@@ -26,6 +28,10 @@ public record SwitchboardSettings(
     Optional<WebhookDispatcher.Settings> webhook,
     PresenceSettings presence,
     Duration drainTimeout) {
+
+  /** An actor system's name, which the cluster name is. */
+  private static final Pattern SYSTEM_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_-]*");
+  private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
   public SwitchboardSettings {
     presence.checkAgainst(api.askTimeout());
@@ -66,7 +72,17 @@ public record SwitchboardSettings(
       List<String> allowedOrigins,
       int maxConnections,
       int acceptBacklog,
-      Edge edge) {}
+      Edge edge) {
+
+    public Wss {
+      // A socket that answers pings is never idle for longer than the ping interval.
+      if (pingInterval.compareTo(idleTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "WS_PING_INTERVAL (switchboard.wss.ping-interval, " + pingInterval + ") must be below"
+                + " WS_IDLE_TIMEOUT (switchboard.wss.idle-timeout, " + idleTimeout + ")");
+      }
+    }
+  }
 
   /** The library serving client sockets. */
   public enum Edge {
@@ -114,15 +130,10 @@ public record SwitchboardSettings(
       int rateBurst) {
 
     public Handler {
-      if (ratePerSecond < 0 || rateBurst < 1) {
-        throw new IllegalArgumentException("WS_RATE_LIMIT must be 0 or more and WS_RATE_BURST at least 1");
-      }
-      if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(Duration.ofSeconds(30)) > 0) {
-        throw new IllegalArgumentException("HANDLER_TIMEOUT must be between 1s and 30s, got " + timeout);
-      }
-      if (maxInFlight < 1 || maxQueued < maxInFlight) {
+      if (maxQueued < maxInFlight) {
         throw new IllegalArgumentException(
-            "HANDLER_MAX_IN_FLIGHT must be at least 1 and HANDLER_MAX_QUEUED at least as large");
+            "HANDLER_MAX_QUEUED (switchboard.handler.max-queued, " + maxQueued + ") must be at least"
+                + " HANDLER_MAX_IN_FLIGHT (switchboard.handler.max-in-flight, " + maxInFlight + ")");
       }
       if (!url.isEmpty() && secret.isEmpty()) {
         throw new IllegalArgumentException("HANDLER_URL needs HANDLER_SECRET to sign requests");
@@ -148,27 +159,6 @@ public record SwitchboardSettings(
       int maxStashedWhileLoading) {
 
     public PresenceSettings {
-      if (offlineGrace.isNegative()) {
-        throw new IllegalArgumentException(
-            named("PRESENCE_OFFLINE_GRACE", "offline-grace", offlineGrace) + " must be 0s or more");
-      }
-      positive("passivate-after", passivateAfter);
-      positive("register-retry", registerRetry);
-      positive("record-timeout", recordTimeout);
-      positive("recovery-settle", recoverySettle);
-      positive("rejoin-window", rejoinWindow);
-      positive("named-rejoin-limit", namedRejoinLimit);
-      positive("stopped-check", stoppedCheck);
-      if (maxConnectionsPerUser < 1) {
-        throw new IllegalArgumentException(
-            "MAX_CONNECTIONS_PER_USER (switchboard.presence.max-connections-per-user) must be at least"
-                + " 1, got " + maxConnectionsPerUser);
-      }
-      if (maxHeldSends < 0 || maxStashedWhileLoading < 1) {
-        throw new IllegalArgumentException(
-            "switchboard.presence.max-held-sends must be 0 or more and"
-                + " switchboard.presence.max-stashed-while-loading at least 1");
-      }
       // A connection whose registration was lost re-sends it while a recovering entity still waits.
       if (registerRetry.compareTo(recoverySettle) >= 0) {
         throw new IllegalArgumentException(
@@ -211,12 +201,6 @@ public record SwitchboardSettings(
           rejoinWindow, namedRejoinLimit, stoppedCheck, maxHeldSends, maxStashedWhileLoading);
     }
 
-    private static void positive(String name, Duration value) {
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(named(null, name, value) + " must be above 0s");
-      }
-    }
-
     /** A presence setting as a message names it: its variable, if any, its path and its value. */
     private static String named(String variable, String name, Duration value) {
       String path = "switchboard.presence." + name;
@@ -224,144 +208,171 @@ public record SwitchboardSettings(
     }
   }
 
+  /** The {@code switchboard} section of {@code root}, each value checked (see {@link SettingReader}). */
   public static SwitchboardSettings from(Config root) {
-    Config c = root.getConfig("switchboard");
-    Config cl = c.getConfig("cluster");
-    Config ws = c.getConfig("wss");
-    Config tls = c.getConfig("tls");
-    Config auth = c.getConfig("auth");
-    Config api = c.getConfig("api");
-    Config presence = c.getConfig("presence");
-    Config handler = c.getConfig("handler");
-    Config events = c.getConfig("events");
+    SettingReader r = new SettingReader(root);
+    String clusterName = r.string("switchboard.cluster-name");
+    if (!SYSTEM_NAME.matcher(clusterName).matches()) {
+      throw r.refused("switchboard.cluster-name", "letters, digits, - and _, starting with a letter or digit");
+    }
+    // Read where they are used, checked here.
+    if (root.hasPath("pekko.cluster.sharding.number-of-shards")) {
+      r.count("pekko.cluster.sharding.number-of-shards", 1);
+    }
+    r.positiveDuration("switchboard.presence.record-gossip-interval");
+    String serviceName = r.string("switchboard.cluster.service-name");
     return new SwitchboardSettings(
-        c.getString("cluster-name"),
+        clusterName,
         new Cluster(
-            cl.getString("host"),
-            port(cl, "port", "CLUSTER_PORT"),
-            cl.getString("bind-host"),
-            SeedNode.parseAll(cl.getString("seed-nodes"), c.getString("cluster-name")),
-            cl.getDuration("down-unreachable-after"),
-            cl.getString("discovery"),
-            cl.getString("service-name").isEmpty()
-                ? c.getString("cluster-name")
-                : cl.getString("service-name"),
-            cl.getInt("required-contact-points"),
-            port(cl, "management-port", "MANAGEMENT_PORT")),
+            r.string("switchboard.cluster.host"),
+            r.port("switchboard.cluster.port"),
+            r.string("switchboard.cluster.bind-host"),
+            SeedNode.parseAll(r.string("switchboard.cluster.seed-nodes"), clusterName),
+            r.positiveDuration("switchboard.cluster.down-unreachable-after"),
+            r.string("switchboard.cluster.discovery"),
+            serviceName.isEmpty() ? clusterName : serviceName,
+            r.count("switchboard.cluster.required-contact-points", 1),
+            r.port("switchboard.cluster.management-port")),
         new Wss(
-            ws.getString("host"),
-            port(ws, "port", "WSS_PORT"),
-            ws.getString("path"),
-            ws.getDuration("ping-interval"),
-            ws.getDuration("idle-timeout"),
-            ws.getDuration("handshake-timeout"),
-            Math.toIntExact(ws.getBytes("max-message-size")),
-            Math.toIntExact(ws.getBytes("outgoing-buffer-limit")),
-            ws.getInt("outgoing-queue-limit"),
-            ws.getInt("io-threads"),
-            commaList(ws.getString("allowed-origins")),
-            ws.getInt("max-connections"),
-            ws.getInt("accept-backlog"),
-            edge(ws.getString("edge"))),
+            r.string("switchboard.wss.host"),
+            r.port("switchboard.wss.port"),
+            path(r, "switchboard.wss.path"),
+            r.positiveDuration("switchboard.wss.ping-interval"),
+            r.positiveDuration("switchboard.wss.idle-timeout"),
+            r.positiveDuration("switchboard.wss.handshake-timeout"),
+            r.size("switchboard.wss.max-message-size"),
+            r.size("switchboard.wss.outgoing-buffer-limit"),
+            r.count("switchboard.wss.outgoing-queue-limit", 1),
+            r.count("switchboard.wss.io-threads", 0),
+            commaList(r.string("switchboard.wss.allowed-origins")),
+            r.count("switchboard.wss.max-connections", 1),
+            r.count("switchboard.wss.accept-backlog", 1),
+            r.choice("switchboard.wss.edge", Map.of("netty", Edge.NETTY, "pekko", Edge.PEKKO))),
         new Tls(
-            tls.getBoolean("enabled"),
-            tls.getString("cert-file"),
-            tls.getString("key-file"),
-            tls.getString("keystore-file"),
-            tls.getString("keystore-password"),
-            tls.getString("dev-cert-dir")),
+            r.flag("switchboard.tls.enabled"),
+            r.string("switchboard.tls.cert-file"),
+            r.string("switchboard.tls.key-file"),
+            r.string("switchboard.tls.keystore-file"),
+            r.string("switchboard.tls.keystore-password"),
+            r.string("switchboard.tls.dev-cert-dir")),
         new Auth(
-            commaList(auth.getString("jwt-secret")),
+            commaList(r.string("switchboard.auth.jwt-secret")),
             new TokenVerifier.Options(
-                optional(auth.getString("jwks-file")).map(Path::of),
-                optional(auth.getString("jwks-url")).map(SwitchboardSettings::url),
-                auth.getDuration("jwks-refresh-interval"),
-                optional(auth.getString("audience")),
-                optional(auth.getString("issuer"))),
-            auth.getDuration("clock-skew"),
-            auth.getBoolean("allow-anonymous"),
-            auth.getString("dev-user")),
+                optional(r.string("switchboard.auth.jwks-file")).map(Path::of),
+                optional(url(r, "switchboard.auth.jwks-url")).map(SwitchboardSettings::toUrl),
+                r.positiveDuration("switchboard.auth.jwks-refresh-interval"),
+                optional(r.string("switchboard.auth.audience")),
+                optional(r.string("switchboard.auth.issuer"))),
+            r.nonNegativeDuration("switchboard.auth.clock-skew"),
+            r.flag("switchboard.auth.allow-anonymous"),
+            r.string("switchboard.auth.dev-user")),
         new Api(
-            api.getString("host"),
-            port(api, "port", "API_PORT"),
-            commaList(api.getString("keys")),
-            api.getDuration("ask-timeout"),
-            api.getBytes("max-body-size"),
-            api.getDuration("events-heartbeat"),
-            api.getInt("events-buffer"),
-            api.getBoolean("tls")),
+            r.string("switchboard.api.host"),
+            r.port("switchboard.api.port"),
+            commaList(r.string("switchboard.api.keys")),
+            r.positiveDuration("switchboard.api.ask-timeout"),
+            r.size("switchboard.api.max-body-size"),
+            r.positiveDuration("switchboard.api.events-heartbeat"),
+            r.count("switchboard.api.events-buffer", 1),
+            r.flag("switchboard.api.tls")),
         new Handler(
-            handler.getString("url"),
-            handler.getString("secret"),
-            DataType.parse(handler.getString("data-type")),
-            handler.getDuration("timeout"),
-            handler.getInt("max-in-flight"),
-            handler.getInt("max-queued"),
-            handler.getDouble("rate-limit"),
-            handler.getInt("rate-burst")),
-        webhook(events),
+            url(r, "switchboard.handler.url"),
+            r.string("switchboard.handler.secret"),
+            r.choice("switchboard.handler.data-type",
+                Map.of("json", DataType.JSON, "string", DataType.STRING, "binary", DataType.BINARY)),
+            r.durationBetween("switchboard.handler.timeout", Duration.ofSeconds(1), Duration.ofSeconds(30)),
+            r.count("switchboard.handler.max-in-flight", 1),
+            r.count("switchboard.handler.max-queued", 1),
+            r.rate("switchboard.handler.rate-limit"),
+            r.count("switchboard.handler.rate-burst", 1)),
+        webhook(r),
         new PresenceSettings(
-            presence.getDuration("offline-grace"),
-            presence.getDuration("passivate-after"),
-            presence.getDuration("register-retry"),
-            presence.getDuration("record-timeout"),
-            presence.getDuration("recovery-settle"),
-            presence.getInt("max-connections-per-user"),
-            presence.getDuration("rejoin-window"),
-            presence.getDuration("named-rejoin-limit"),
-            presence.getDuration("stopped-check"),
-            presence.getInt("max-held-sends"),
-            presence.getInt("max-stashed-while-loading")),
-        c.getDuration("shutdown.drain-timeout"));
+            r.nonNegativeDuration("switchboard.presence.offline-grace"),
+            r.positiveDuration("switchboard.presence.passivate-after"),
+            r.positiveDuration("switchboard.presence.register-retry"),
+            r.positiveDuration("switchboard.presence.record-timeout"),
+            r.positiveDuration("switchboard.presence.recovery-settle"),
+            r.count("switchboard.presence.max-connections-per-user", 1),
+            r.positiveDuration("switchboard.presence.rejoin-window"),
+            r.positiveDuration("switchboard.presence.named-rejoin-limit"),
+            r.positiveDuration("switchboard.presence.stopped-check"),
+            r.count("switchboard.presence.max-held-sends", 0),
+            r.count("switchboard.presence.max-stashed-while-loading", 1)),
+        r.nonNegativeDuration("switchboard.shutdown.drain-timeout"));
   }
 
-  private static Optional<WebhookDispatcher.Settings> webhook(Config events) {
-    String url = events.getString("webhook-url");
+  private static Optional<WebhookDispatcher.Settings> webhook(SettingReader r) {
+    // Read even when no webhook is configured: a bad value is refused either way.
+    String url = url(r, "switchboard.events.webhook-url");
+    String secret = r.string("switchboard.events.webhook-secret");
+    Duration timeout = r.positiveDuration("switchboard.events.webhook-timeout");
+    Duration retryInitial = r.positiveDuration("switchboard.events.webhook-retry-initial");
+    Duration retryMax = r.duration("switchboard.events.webhook-retry-max", retryInitial, false);
+    int maxAttempts = r.count("switchboard.events.webhook-max-attempts", 1);
+    int maxQueued = r.count("switchboard.events.webhook-max-queued", 1);
     if (url.isEmpty()) {
       return Optional.empty();
     }
-    String secret = events.getString("webhook-secret");
     if (secret.isEmpty()) {
       throw new IllegalArgumentException("EVENTS_WEBHOOK_URL needs EVENTS_WEBHOOK_SECRET to sign events");
     }
     return Optional.of(
-        new WebhookDispatcher.Settings(
-            url,
-            secret,
-            events.getDuration("webhook-timeout"),
-            events.getDuration("webhook-retry-initial"),
-            events.getDuration("webhook-retry-max"),
-            events.getInt("webhook-max-attempts"),
-            events.getInt("webhook-max-queued")));
+        new WebhookDispatcher.Settings(url, secret, timeout, retryInitial, retryMax, maxAttempts, maxQueued));
   }
 
-  /** A TCP port setting: 0 (any free port) to 65535, else refused naming its variable. */
-  private static int port(Config config, String path, String variable) {
-    int port = config.getInt(path);
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException(variable + " must be a port from 0 to 65535, got " + port);
+  /** A URL path setting: starts with a slash. */
+  private static String path(SettingReader r, String path) {
+    String value = r.string(path);
+    if (!value.startsWith("/")) {
+      throw r.refused(path, "a path starting with /");
     }
-    return port;
+    return value;
+  }
+
+  /** An http:// or https:// URL, or empty (not used). */
+  private static String url(SettingReader r, String path) {
+    String value = r.string(path).trim();
+    if (value.isEmpty()) {
+      return value;
+    }
+    try {
+      java.net.URI uri = new java.net.URI(value);
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+      if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+        return value;
+      }
+    } catch (java.net.URISyntaxException notAUri) {
+      // refused below
+    }
+    throw r.refused(path, "an http:// or https:// URL");
+  }
+
+  /**
+   * The logging variables logback.xml reads, which no configuration file holds: an unknown format or
+   * level would silently log nothing or at the wrong level.
+   */
+  public static void checkLogEnvironment(Map<String, String> env) {
+    String format = env.getOrDefault("LOG_FORMAT", "text");
+    if (!format.equals("text") && !format.equals("json")) {
+      throw new IllegalArgumentException("LOG_FORMAT must be one of json, text, got '" + format + "'");
+    }
+    String level = env.getOrDefault("SWITCHBOARD_LOG_LEVEL", "INFO");
+    if (!LOG_LEVELS.contains(level.toUpperCase(java.util.Locale.ROOT))) {
+      throw new IllegalArgumentException("SWITCHBOARD_LOG_LEVEL must be one of "
+          + String.join(", ", LOG_LEVELS) + ", got '" + level + "'");
+    }
   }
 
   private static Optional<String> optional(String value) {
     return value.isBlank() ? Optional.empty() : Optional.of(value.trim());
   }
 
-  private static java.net.URL url(String value) {
+  private static java.net.URL toUrl(String value) {
     try {
       return java.net.URI.create(value).toURL();
     } catch (IllegalArgumentException | java.net.MalformedURLException e) {
       throw new IllegalArgumentException("JWT_JWKS_URL is not a URL: " + value, e);
     }
-  }
-
-  private static Edge edge(String value) {
-    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
-      case "netty" -> Edge.NETTY;
-      case "pekko" -> Edge.PEKKO;
-      default -> throw new IllegalArgumentException("WSS_EDGE must be netty or pekko, got " + value);
-    };
   }
 
   private static List<String> commaList(String value) {

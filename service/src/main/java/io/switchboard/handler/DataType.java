@@ -18,15 +18,6 @@ public enum DataType {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  public static DataType parse(String value) {
-    try {
-      return valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "HANDLER_DATA_TYPE must be json, string or binary, got '" + value + "'");
-    }
-  }
-
   /** The thrown exception's message is what the client is told. */
   public Object decode(InboundFrame frame) throws InvalidMessageException {
     switch (this) {

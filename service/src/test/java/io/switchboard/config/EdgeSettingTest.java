@@ -1,14 +1,13 @@
 package io.switchboard.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** {@code switchboard.wss.edge} (WSS_EDGE): Netty unless set, either edge by name, a clear error else. */
+/** {@code switchboard.wss.edge} (WSS_EDGE): Netty unless set, either edge by name ({@link SettingsAuditTest}: others refused). */
 class EdgeSettingTest {
 
   private static SwitchboardSettings.Edge edge(Map<String, String> overrides) {
@@ -27,12 +26,5 @@ class EdgeSettingTest {
     assertEquals(SwitchboardSettings.Edge.NETTY, edge(Map.of()));
     assertEquals(SwitchboardSettings.Edge.PEKKO, edge(Map.of("switchboard.wss.edge", "Pekko")));
     assertEquals(SwitchboardSettings.Edge.NETTY, edge(Map.of("switchboard.wss.edge", "netty")));
-  }
-
-  @Test
-  void anUnknownEdgeIsRefusedNamingTheVariable() {
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> edge(Map.of("switchboard.wss.edge", "jetty")));
-    assertEquals("WSS_EDGE must be netty or pekko, got jetty", refused.getMessage());
   }
 }

@@ -79,26 +79,4 @@ class PresenceSettingsTest {
             + " PRESENCE_RECOVERY_SETTLE (switchboard.presence.recovery-settle, PT5S)",
         refusal(Map.of("switchboard.presence.register-retry", "5s")));
   }
-
-  @Test
-  void aTimingOfZeroOrLessIsRefused() {
-    assertEquals(
-        "switchboard.presence.stopped-check (PT0S) must be above 0s",
-        refusal(Map.of("switchboard.presence.stopped-check", "0s")));
-    assertEquals(
-        "PRESENCE_OFFLINE_GRACE (switchboard.presence.offline-grace, PT-1S) must be 0s or more",
-        refusal(Map.of("switchboard.presence.offline-grace", "-1s")));
-  }
-
-  @Test
-  void limitsBelowTheirMinimumAreRefused() {
-    assertEquals(
-        "MAX_CONNECTIONS_PER_USER (switchboard.presence.max-connections-per-user) must be at least 1,"
-            + " got 0",
-        refusal(Map.of("switchboard.presence.max-connections-per-user", "0")));
-    assertEquals(
-        "switchboard.presence.max-held-sends must be 0 or more and"
-            + " switchboard.presence.max-stashed-while-loading at least 1",
-        refusal(Map.of("switchboard.presence.max-stashed-while-loading", "0")));
-  }
 }

@@ -2,6 +2,7 @@ package io.switchboard;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.netty.handler.ssl.SslContext;
 import io.switchboard.api.ApiRoutes;
 import io.switchboard.auth.ApiKeys;
@@ -12,6 +13,7 @@ import io.switchboard.connection.ConnectionActor;
 import io.switchboard.connection.ConnectionOpener;
 import io.switchboard.connection.ConnectionRegistry;
 import io.switchboard.connection.Handling;
+import io.switchboard.connection.MalformedRequestAnswer;
 import io.switchboard.connection.PekkoWebSocketServer;
 import io.switchboard.connection.WebSocketEdge;
 import io.switchboard.connection.WebSocketServer;
@@ -45,6 +47,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
@@ -60,6 +63,9 @@ import org.slf4j.LoggerFactory;
 final class NodeWiring {
   // The node's log lines keep the name operators know them by.
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
+
+  /** The API's longest request URI: 8 KiB. */
+  static final String API_MAX_URI = "8k";
 
   private NodeWiring() {}
 
@@ -256,7 +262,14 @@ final class NodeWiring {
 
   private static ServerBinding bindApi(
       ActorSystem<Void> system, SwitchboardSettings settings, ApiRoutes routes) throws Exception {
-    var server = Http.get(system).newServerAt(settings.api().host(), settings.api().port());
+    // A request the server cannot parse gets the routes' JSON error shape; the URI limit fits a
+    // path with the longest user id percent-encoded (256 characters of 3 UTF-8 bytes, 9 characters each).
+    Config parsing = system.settings().config()
+        .withValue("pekko.http.server.parsing.error-handler",
+            ConfigValueFactory.fromAnyRef(MalformedRequestAnswer.class.getName()))
+        .withValue("pekko.http.server.parsing.max-uri-length", ConfigValueFactory.fromAnyRef(API_MAX_URI));
+    var server = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
+        .withSettings(ServerSettings.create(parsing));
     if (settings.api().tls()) {
       server = server.enableHttps(ConnectionContext.httpsServer(ServerTls.jdkContext(settings.tls())));
     }

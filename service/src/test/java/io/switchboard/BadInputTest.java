@@ -212,4 +212,38 @@ class BadInputTest {
     ApiAnswer control = cluster.postJson(node, "/v1/users/%07bell/messages", Map.of("x", 1));
     assertEquals(400, control.status());
   }
+
+  @Test
+  void requestsTheApiCannotParseGetTheJsonErrorShape() throws Exception {
+    String host = "Host: localhost\r\nConnection: close\r\n";
+    Map<String, Integer> requests = Map.of(
+        "BREW /v1/users/a/presence HTTP/1.1\r\n" + host + "\r\n", 501,
+        "GET /v1/users/" + "a".repeat(9000) + "/presence HTTP/1.1\r\n" + host + "\r\n", 414,
+        "GET /v1/users/a/presence HTTP/1.1\r\n" + host + "X-Big: " + "b".repeat(9000) + "\r\n\r\n", 431,
+        "GET /v1/users/a/presence HTTP/1.1\r\n" + host + "Content-Length: many\r\n\r\n", 400);
+    requests.forEach((request, status) -> {
+      RawUpgrade.Answer answer;
+      try {
+        answer = RawUpgrade.exchange(null, node.apiPort(), request);
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+      assertEquals(status, answer.status(), answer.headers());
+      assertTrue(answer.headers().toLowerCase(java.util.Locale.ROOT).contains("application/json"),
+          answer.headers());
+      assertTrue(answer.body().startsWith("{\"error\":\"malformed HTTP request: "), answer.body());
+      assertTrue(answer.body().endsWith(",\"code\":\"bad_request\"}"), answer.body());
+    });
+  }
+
+  @Test
+  void theLongestUserIdFitsInAnApiPath() {
+    // 256 characters of three UTF-8 bytes each: 2,304 characters percent-encoded.
+    String id = "\u4e16".repeat(256);
+    String encoded = java.net.URLEncoder.encode(id, StandardCharsets.UTF_8);
+    ApiAnswer answer = cluster.postJson(node, "/v1/users/" + encoded + "/messages", Map.of("x", 1));
+    assertEquals(200, answer.status(), answer.body().toString());
+    ApiAnswer tooLong = cluster.postJson(node, "/v1/users/" + encoded + "%E4%B8%96/messages", Map.of("x", 1));
+    assertEquals(400, tooLong.status(), tooLong.body().toString());
+  }
 }

@@ -9,9 +9,9 @@ import org.apache.pekko.http.scaladsl.model.StatusCode;
 import org.apache.pekko.http.scaladsl.settings.ServerSettings;
 
 /**
- * The Pekko HTTP edge's answer to a request it cannot parse: the status Pekko HTTP chose, with the
- * JSON error body every other refusal has (Pekko HTTP's default is plain text and a warning per
- * request). Named by class in {@code pekko.http.server.parsing.error-handler}.
+ * The answer of the internal API and of the Pekko HTTP edge to a request they cannot parse: the status
+ * Pekko HTTP chose, with the JSON error body every other refusal has (Pekko HTTP's default is plain
+ * text and a warning per request). Named by class in {@code pekko.http.server.parsing.error-handler}.
  */
 public final class MalformedRequestAnswer extends ParsingErrorHandler {
   @Override

@@ -18,10 +18,14 @@ import java.util.stream.Collectors;
  *
  * <p>The token is taken from, in this order: {@code Authorization: Bearer}, the {@code token} query
  * parameter, or a {@code Sec-WebSocket-Protocol} entry {@code bearer.<jwt>} (offered beside
- * {@code switchboard}, which the server selects).
+ * {@code switchboard} or {@code switchboard.v2}, which the server selects).
+ *
+ * <p>A client that offers {@code switchboard.v2}, or asks {@code ?protocol=2}, speaks protocol v2: every
+ * server frame in an envelope ({@link EnvelopeSocket}). {@code ?protocol=1} keeps the raw frames.
  */
 final class Admission {
   static final String SUBPROTOCOL = "switchboard";
+  static final String SUBPROTOCOL_V2 = "switchboard.v2";
   private static final String PROTOCOL_TOKEN_PREFIX = "bearer.";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -32,11 +36,13 @@ final class Admission {
       String origin,
       String authorization,
       String tokenParameter,
+      String protocolParameter,
       List<String> protocolHeaders) {}
 
   sealed interface Decision {}
 
-  record Admitted(AuthenticatedUser user) implements Decision {}
+  /** {@code envelope}: the connection speaks protocol v2. */
+  record Admitted(AuthenticatedUser user, boolean envelope) implements Decision {}
 
   record Refused(int status, String error, String code) implements Decision {
     /** The JSON body every refusal has: {@code {"error": ..., "code": ...}}. */
@@ -96,15 +102,24 @@ final class Admission {
     if (origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(normalize(origin))) {
       return new Refused(403, "origin not allowed: " + origin, "origin_not_allowed");
     }
+    String version = request.protocolParameter();
+    if (version != null && !version.equals("1") && !version.equals("2")) {
+      return new Refused(400, "protocol must be 1 or 2, got '" + version + "'", "bad_request");
+    }
+    boolean envelope = version == null
+        ? SUBPROTOCOL_V2.equals(selectedSubprotocol(request.protocolHeaders()))
+        : version.equals("2");
     String token = token(request);
     if (token == null) {
-      return allowAnonymous ? new Admitted(null) : new Refused(401, "missing token", "unauthorized");
+      return allowAnonymous
+          ? new Admitted(null, envelope)
+          : new Refused(401, "missing token", "unauthorized");
     }
     TokenVerifier.Result result = verifier.verify(token);
     if (result instanceof TokenVerifier.Rejected rejected) {
       return new Refused(401, rejected.reason(), "unauthorized");
     }
-    return new Admitted(((TokenVerifier.Verified) result).user());
+    return new Admitted(((TokenVerifier.Verified) result).user(), envelope);
   }
 
   /** The token of the request, "" when one was offered in a malformed way, null when none was. */
@@ -129,10 +144,16 @@ final class Admission {
     return null;
   }
 
-  /** Whether the client offered Switchboard's subprotocol (then the server selects it). */
-  static boolean offersSubprotocol(List<String> protocolHeaders) {
+  /**
+   * The subprotocol the server selects: the first of Switchboard's the client offered, null when it
+   * offered none (Netty's handshaker chooses the same way).
+   */
+  static String selectedSubprotocol(List<String> protocolHeaders) {
     return protocolHeaders.stream()
         .flatMap(header -> java.util.Arrays.stream(header.split(",")))
-        .anyMatch(entry -> entry.trim().equals(SUBPROTOCOL));
+        .map(String::trim)
+        .filter(entry -> entry.equals(SUBPROTOCOL) || entry.equals(SUBPROTOCOL_V2))
+        .findFirst()
+        .orElse(null);
   }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.connection;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.switchboard.cluster.OutboundMessage;
 import org.slf4j.Logger;
 
@@ -8,6 +9,18 @@ interface ClientSocket {
 
   /** Sends a frame to the client, counted; false when its outgoing buffer is full. */
   boolean send(OutboundMessage message);
+
+  /** Sends a {@code {"$switchboard": ...}} answer, counted; never wrapped in a v2 envelope. */
+  boolean sendControl(OutboundMessage message);
+
+  /**
+   * An error for a client message: a plain error frame (a message, as the handler's answers are), or
+   * the reply to request envelope {@code clientId}.
+   */
+  default boolean sendError(String error, String requestId, JsonNode clientId) {
+    OutboundMessage frame = ControlFrames.error(error, requestId, clientId);
+    return clientId == null ? send(frame) : sendControl(frame);
+  }
 
   /** Closes the socket with {@code code} (counted and logged); the caller then stops the actor. */
   void close(int code, String reason);

@@ -198,7 +198,7 @@ public final class ConnectionActor extends AbstractBehavior<ToConnection>
     String requestId = RandomIds.next();
     if (!rate.tryTake(System.nanoTime())) {
       metrics.rateLimited.increment();
-      send(ControlFrames.error(RATE_LIMITED, requestId, control == null ? null : control.id()));
+      sendError(RATE_LIMITED, requestId, control == null ? null : control.id());
       return this;
     }
     JsonNode clientId = null;
@@ -209,32 +209,32 @@ public final class ConnectionActor extends AbstractBehavior<ToConnection>
               : tokens.refresh(refresh.token(), handling.tokens(), this);
       return open ? this : Behaviors.stopped();
     } else if (control instanceof ClientControl.Unknown unknown) {
-      send(ControlFrames.commandError(
+      sendControl(ControlFrames.commandError(
           unknown.command(), "unknown command; the commands are request and refresh"));
       return this;
     } else if (control instanceof ClientControl.Request request) {
       // The reply comes back with the client's id.
       clientId = request.id();
       if (clientId == null) {
-        send(ControlFrames.commandError("request", "a request needs an id (a string or a number)"));
+        sendControl(ControlFrames.commandError("request", "a request needs an id (a string or a number)"));
         return this;
       }
       try {
         frame = ControlFrames.requestData(request.data(), handling.dataType());
       } catch (IllegalArgumentException e) {
-        send(ControlFrames.error(e.getMessage(), requestId, clientId));
+        sendError(e.getMessage(), requestId, clientId);
         return this;
       }
     }
     if (handling.handler() == null) {
-      send(ControlFrames.error("no request handler is configured on this node", requestId, clientId));
+      sendError("no request handler is configured on this node", requestId, clientId);
       return this;
     }
     Object data;
     try {
       data = handling.dataType().decode(frame);
     } catch (DataType.InvalidMessageException e) {
-      send(ControlFrames.error(e.getMessage(), requestId, clientId));
+      sendError(e.getMessage(), requestId, clientId);
       return this;
     }
     if (requests == null) {
@@ -248,6 +248,15 @@ public final class ConnectionActor extends AbstractBehavior<ToConnection>
   @Override
   public boolean send(OutboundMessage message) {
     boolean sent = socket.send(message);
+    if (sent) {
+      metrics.messagesOut.increment();
+    }
+    return sent;
+  }
+
+  @Override
+  public boolean sendControl(OutboundMessage message) {
+    boolean sent = socket.sendControl(message);
     if (sent) {
       metrics.messagesOut.increment();
     }

@@ -73,9 +73,11 @@ final class ControlFrames {
 
   /** An error for a client message: {@code {"error", "requestId"}}, or a reply to envelope {@code clientId}. */
   static OutboundMessage error(String error, String requestId, JsonNode clientId) {
-    return clientId == null
-        ? frame(new ClientError(error, requestId))
-        : frame(Reply.error(clientId, error, requestId));
+    if (clientId != null) {
+      return frame(Reply.error(clientId, error, requestId));
+    }
+    // A JSON value as the client sees it (in a v2 envelope its "data").
+    return new OutboundMessage(OutboundMessage.Kind.JSON, frame(new ClientError(error, requestId)).text(), null);
   }
 
   /** The handler's answer to envelope {@code clientId} ({@code message} null: it answered nothing). */

@@ -207,7 +207,7 @@ final class HandlerRequests {
       return;
     }
     activeAnswered = true;
-    client.send(ControlFrames.error(error, requestId, activeClientId));
+    client.sendError(error, requestId, activeClientId);
   }
 
   /** The handler's answer to the active request: as is, or in the reply to its envelope. */
@@ -220,7 +220,7 @@ final class HandlerRequests {
       return; // an envelope gets one reply: the handler's socket.reply() came first
     }
     activeAnswered = true;
-    client.send(ControlFrames.reply(activeClientId, message));
+    client.sendControl(ControlFrames.reply(activeClientId, message));
   }
 
   /** The {@link RequestSocket} of one request; its methods may be called from any thread. */

@@ -60,6 +60,8 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
 
   private final ConnectionOpener opener;
   private final AuthenticatedUser user;
+  /** The connection speaks protocol v2: its frames go out in envelopes. */
+  private final boolean envelope;
   private final SwitchboardSettings.Wss settings;
   private final IntConsumer closes;
   /** Millis (monotonic) of the last bytes read from the client, control frames included. */
@@ -74,12 +76,14 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
   PekkoSocketStage(
       ConnectionOpener opener,
       AuthenticatedUser user,
+      boolean envelope,
       SwitchboardSettings.Wss settings,
       IntConsumer closes,
       AtomicLong lastRead,
       AtomicInteger open) {
     this.opener = opener;
     this.user = user;
+    this.envelope = envelope;
     this.settings = settings;
     this.closes = closes;
     this.lastRead = lastRead;
@@ -148,7 +152,7 @@ final class PekkoSocketStage extends GraphStage<FlowShape<Object, Object>> {
     @Override
     public void preStart() {
       open.incrementAndGet();
-      actor = opener.open(RandomIds.next(), user, this);
+      actor = opener.open(RandomIds.next(), user, envelope ? new EnvelopeSocket(this) : this);
       scheduleWithFixedDelay("ping", settings.pingInterval(), settings.pingInterval());
       pullIfReading();
     }

@@ -130,14 +130,17 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
         header(request, "origin"),
         header(request, "authorization"),
         request.getUri().query().get("token").orElse(null),
+        request.getUri().query().get("protocol").orElse(null),
         protocols));
     if (decision instanceof Admission.Refused refused) {
       return refuse(refused);
     }
     AtomicLong lastRead = new AtomicLong(PekkoSocketStage.nowMillis());
+    Admission.Admitted admitted = (Admission.Admitted) decision;
     PekkoSocketStage stage = new PekkoSocketStage(
         opener,
-        ((Admission.Admitted) decision).user(),
+        admitted.user(),
+        admitted.envelope(),
         settings,
         closes,
         lastRead,
@@ -150,7 +153,7 @@ public final class PekkoWebSocketServer implements WebSocketEdge {
         .via(frameLayer.join(stage));
     return ((UpgradeToWebSocketLowLevel) upgrade.get()).handleFrames(
         asGraph(frames),
-        Admission.offersSubprotocol(protocols) ? Option.apply(Admission.SUBPROTOCOL) : Option.empty());
+        Option.apply(Admission.selectedSubprotocol(protocols)));
   }
 
   /** Pekko HTTP's server-side masking and frame handling, one layer below its message API. */

@@ -11,6 +11,14 @@ public interface Socket {
   /** Queues a message for the client; false when the socket is closed or its outgoing buffer is full. */
   boolean send(OutboundMessage message);
 
+  /**
+   * Queues a frame of Switchboard's own protocol (a {@code {"$switchboard": ...}} answer), which goes
+   * out as it is on every protocol version; false as for {@link #send}.
+   */
+  default boolean sendControl(OutboundMessage message) {
+    return send(message);
+  }
+
   /** Sends a close frame with {@code code} and {@code reason}, then closes the socket. Idempotent. */
   void close(int code, String reason);
 

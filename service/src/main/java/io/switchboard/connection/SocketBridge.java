@@ -60,8 +60,9 @@ final class SocketBridge extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
       socket = new NettySocket(ctx.channel(), queueLimit);
-      actor =
-          opener.open(RandomIds.next(), ctx.channel().attr(UpgradeGate.USER).get(), socket);
+      boolean envelope = ctx.channel().hasAttr(UpgradeGate.ENVELOPE);
+      actor = opener.open(RandomIds.next(), ctx.channel().attr(UpgradeGate.USER).get(),
+          envelope ? new EnvelopeSocket(socket) : socket);
       early.forEach(frame -> actor.tell(new ConnectionActor.FromClient(frame)));
       early = null;
     } else if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {

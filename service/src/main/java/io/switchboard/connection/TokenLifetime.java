@@ -56,13 +56,13 @@ final class TokenLifetime {
     }
     user = fresh;
     scheduleExpiry();
-    client.send(ControlFrames.refreshed(fresh.claims().get("exp")));
+    client.sendControl(ControlFrames.refreshed(fresh.claims().get("exp")));
     return true;
   }
 
   /** A refresh frame on a connection without a token (anonymous, or the node offers no refresh). */
   static boolean refused(ClientSocket client, String why) {
-    client.send(ControlFrames.commandError("refresh", why));
+    client.sendControl(ControlFrames.commandError("refresh", why));
     return true;
   }
 

@@ -22,11 +22,13 @@ import java.util.List;
 /**
  * The Netty edge's door: {@link Admission} decides each upgrade request before any WebSocket or actor
  * exists; a refusal is a plain HTTP answer with a JSON body, an accepted request goes on to the
- * handshake with the user attached to the channel.
+ * handshake with the user attached to the channel (and whether it speaks protocol v2).
  */
 @ChannelHandler.Sharable
 final class UpgradeGate extends ChannelInboundHandlerAdapter {
   static final AttributeKey<AuthenticatedUser> USER = AttributeKey.valueOf("switchboard.user");
+  /** Set (true) on protocol v2 connections only. */
+  static final AttributeKey<Boolean> ENVELOPE = AttributeKey.valueOf("switchboard.envelope");
 
   private final Admission admission;
 
@@ -48,6 +50,7 @@ final class UpgradeGate extends ChannelInboundHandlerAdapter {
       }
       QueryStringDecoder uri = new QueryStringDecoder(request.uri());
       List<String> token = uri.parameters().get("token");
+      List<String> version = uri.parameters().get("protocol");
       Admission.Decision decision = admission.decide(new Admission.Request(
           uri.path(),
           request.method().equals(HttpMethod.GET)
@@ -56,14 +59,18 @@ final class UpgradeGate extends ChannelInboundHandlerAdapter {
           request.headers().get(HttpHeaderNames.ORIGIN),
           request.headers().get(HttpHeaderNames.AUTHORIZATION),
           token == null || token.isEmpty() ? null : token.get(0),
+          version == null || version.isEmpty() ? null : version.get(0),
           request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL)));
       if (decision instanceof Admission.Refused refused) {
         refuse(ctx, refused);
         return;
       }
-      AuthenticatedUser user = ((Admission.Admitted) decision).user();
-      if (user != null) {
-        ctx.channel().attr(USER).set(user);
+      Admission.Admitted admitted = (Admission.Admitted) decision;
+      if (admitted.user() != null) {
+        ctx.channel().attr(USER).set(admitted.user());
+      }
+      if (admitted.envelope()) {
+        ctx.channel().attr(ENVELOPE).set(Boolean.TRUE);
       }
       passed = true;
       ctx.fireChannelRead(request);

@@ -79,7 +79,7 @@ public final class WebSocketServer implements WebSocketEdge {
         WebSocketServerProtocolConfig.newBuilder()
             .websocketPath(settings.path())
             .checkStartsWith(true)
-            .subprotocols(Admission.SUBPROTOCOL)
+            .subprotocols(Admission.SUBPROTOCOL + "," + Admission.SUBPROTOCOL_V2)
             .handshakeTimeoutMillis(settings.handshakeTimeout().toMillis())
             .handleCloseFrames(true)
             .dropPongFrames(true)

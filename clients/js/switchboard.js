@@ -105,7 +105,9 @@ export class SwitchboardClient {
     if (this.closedByUser) {
       return;
     }
-    const socket = new this.WebSocket(this.url, ["switchboard", "bearer." + token]);
+    // Protocol v2: every frame from the node is a JSON envelope, so no message the app sends can be
+    // taken for one of the node's answers.
+    const socket = new this.WebSocket(this.url, ["switchboard.v2", "bearer." + token]);
     this.socket = socket;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
@@ -125,6 +127,22 @@ export class SwitchboardClient {
   }
 
   onFrame(raw) {
+    if (this.socket.protocol !== "switchboard.v2") {
+      this.onPlainFrame(raw); // a node that does not speak v2 yet
+      return;
+    }
+    const frame = JSON.parse(raw);
+    if (frame[CONTROL] === "message") {
+      this.emit("message", "data" in frame ? frame.data
+        : "binary" in frame ? fromBase64(frame.binary)
+        : frame.text);
+      return;
+    }
+    this.onControl(frame);
+  }
+
+  /** A frame of protocol 1: a JSON value, a string or bytes as sent, or the node's own answer. */
+  onPlainFrame(raw) {
     if (typeof raw !== "string") {
       this.emit("message", new Uint8Array(raw));
       return;
@@ -156,7 +174,7 @@ export class SwitchboardClient {
         error.requestId = control.requestId;
         waiting.reject(error);
       } else if ("binary" in control) {
-        waiting.resolve(Uint8Array.from(atob(control.binary), (c) => c.charCodeAt(0)));
+        waiting.resolve(fromBase64(control.binary));
       } else {
         waiting.resolve(control.data);
       }
@@ -240,6 +258,10 @@ export class SwitchboardClient {
       listener(value);
     }
   }
+}
+
+function fromBase64(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 /** The exp claim (seconds) of a JWT, or undefined. */

@@ -87,6 +87,26 @@ test("messages sent to the user arrive; state goes connecting, open, closed", as
   assert.deepEqual(states, ["open", "closed"]);
 });
 
+test("protocol v2: a string, bytes and an object that looks like the node's answer arrive as sent", async () => {
+  const client = connect(wsUrl, { token: token("bo"), WebSocket });
+  const received = [];
+  client.on("message", (m) => received.push(m));
+  await until("open", () => client.state === "open");
+  assert.equal(client.socket.protocol, "switchboard.v2");
+  await until("bo is online", async () => (await api("GET", "/v1/users/bo/presence")).body.online);
+  const post = (type, body) => fetch(apiUrl + "/v1/users/bo/messages", {
+    method: "POST", headers: { Authorization: "Bearer " + API_KEY, "Content-Type": type }, body,
+  });
+  assert.equal((await post("text/plain", "just text")).status, 200);
+  assert.equal((await post("application/octet-stream", new Uint8Array([0, 255]))).status, 200);
+  assert.equal((await api("POST", "/v1/users/bo/messages", { $switchboard: "reply", id: 1 })).status, 200);
+  await until("three messages arrived", () => received.length === 3);
+  assert.equal(received[0], "just text");
+  assert.deepEqual(received[1], new Uint8Array([0, 255]));
+  assert.deepEqual(received[2], { $switchboard: "reply", id: 1 });
+  client.close();
+});
+
 test("after a drop it reconnects and queued sends go out; after 4000 it stays closed", async () => {
   const client = connect(wsUrl, { token: token("cy"), WebSocket, backoff: { initial: 50, max: 200 } });
   const closes = [];
